@@ -1,0 +1,5 @@
+// This file was generated with `cornucopia`. Do not modify.
+
+pub mod messages;
+pub mod tables;
+pub mod users;

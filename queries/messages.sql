@@ -1,0 +1,21 @@
+--: Message()
+
+--! count_messages
+SELECT count(*) AS count FROM message;
+
+-- The select-in half of a selectinload: all messages of the users already loaded.
+--! messages_for_users : Message
+SELECT id, content, user_id FROM message WHERE user_id = ANY(:user_ids) ORDER BY user_id, id;
+
+-- The notebook's Message.afrom_user(session, name).
+--! messages_from_user : Message
+SELECT m.id, m.content, m.user_id
+FROM message AS m
+JOIN "user" AS u ON u.id = m.user_id
+WHERE u.name = :name
+ORDER BY m.id;
+
+-- Many messages in one statement: contents[i] belongs to user_ids[i], inserted in array order.
+--! insert_messages
+INSERT INTO message (content, user_id)
+SELECT content, user_id FROM unnest(:contents::text[], :user_ids::integer[]) AS t (content, user_id);

@@ -1,0 +1,163 @@
+//! The `bottles` command line: parse, open the database, run the steps, print, exit.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::{Database, SeedPlan, echo, reset, run_query_cells, seed};
+
+const ABOUT: &str = "Reset, seed and query the notebook's users and messages in PostgreSQL";
+
+const LONG_ABOUT: &str = "\
+Reset, seed and query the notebook's users and messages in PostgreSQL.
+
+With no DATABASE_URL (in the environment, a .env file or --database-url), bottles starts a
+throwaway local PostgreSQL from the installed server binaries and removes it on exit.";
+
+#[derive(Debug, Parser)]
+#[command(name = "bottles", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// PostgreSQL URL (postgres://user:password@host:port/dbname) or key=value string
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    database_url: Option<String>,
+
+    /// Log every statement with its parameters and elapsed time to stderr (like SQLAlchemy's echo=True)
+    #[arg(long, global = true)]
+    echo: bool,
+
+    /// Print results as JSON on stdout instead of text
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Reset, seed and query: the whole notebook (the default)
+    Run(QueryArgs),
+    /// Drop and recreate the tables from schema.sql, in one transaction
+    Reset,
+    /// Insert the notebook's 3 users and 100 messages; refused unless the tables are empty
+    Seed,
+    /// Run the notebook's query cells
+    Query(QueryArgs),
+}
+
+#[derive(Debug, Args)]
+struct QueryArgs {
+    /// The user name the chained filter and Message.afrom_user look up
+    #[arg(long, value_name = "NAME", default_value = "Eli")]
+    user: String,
+}
+
+/// Exit status for Ctrl-C, by shell convention 128 + SIGINT.
+const INTERRUPTED: u8 = 130;
+
+pub fn main() -> ExitCode {
+    let dotenv = load_dotenv();
+    let cli = Cli::parse();
+    if let Err(message) = dotenv {
+        return fail(&message);
+    }
+    if cli.echo {
+        let filter = tracing_subscriber::EnvFilter::new(format!("{}=info", echo::TARGET));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&format!("could not start the async runtime: {err}")),
+    };
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            outcome = run(cli) => outcome,
+            // Dropping `run` drops its Database: open transactions roll back, a local server stops.
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        }
+    });
+    match outcome {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(Error::Interrupted) => {
+            eprintln!("bottles: interrupted");
+            ExitCode::from(INTERRUPTED)
+        }
+        Err(err) => fail(&err.to_string()),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// Loads `.env` from the working directory or its parents; a missing file is fine. A broken one
+/// is reported without its text, which may hold a password.
+fn load_dotenv() -> Result<(), String> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(err) if err.not_found() => Ok(()),
+        Err(dotenvy::Error::LineParse(_, position)) => Err(format!(
+            "could not parse .env (at character {position} of a line)"
+        )),
+        Err(err) => Err(format!("could not read .env: {err}")),
+    }
+}
+
+/// Runs the chosen steps and returns what to print.
+async fn run(cli: Cli) -> Result<String> {
+    let db = Database::open(cli.database_url.as_deref()).await?;
+    if let Some(server) = db.local_server() {
+        eprintln!(
+            "bottles: no DATABASE_URL, so using a throwaway PostgreSQL at {} (removed on exit)",
+            server.url()
+        );
+    }
+    let mut client = db.client().await?;
+    let command = cli
+        .command
+        .unwrap_or(Command::Run(QueryArgs { user: "Eli".into() }));
+    let (text, json) = match command {
+        Command::Reset => {
+            let report = reset(&mut client).await?;
+            (report.to_string(), json!(report))
+        }
+        Command::Seed => {
+            let report = seed(&mut client, &SeedPlan::notebook()).await?;
+            (report.to_string(), json!(report))
+        }
+        Command::Query(args) => {
+            let report = run_query_cells(&**client, &args.user).await?;
+            (report.to_string(), json!(report))
+        }
+        Command::Run(args) => {
+            let reset = reset(&mut client).await?;
+            let seed = seed(&mut client, &SeedPlan::notebook()).await?;
+            let query = run_query_cells(&**client, &args.user).await?;
+            let text = format!("{reset}\n{seed}\n\n{query}");
+            (
+                text,
+                json!({ "reset": reset, "seed": seed, "query": query }),
+            )
+        }
+    };
+    Ok(if cli.json {
+        json.to_string()
+    } else {
+        text.trim_end().to_string()
+    })
+}

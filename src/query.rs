@@ -1,0 +1,247 @@
+//! The notebook's query cells: counts, the joined load, the chained filter with its select-in
+//! load, and `Message.afrom_user`. Every result is ordered: users by id, messages by id.
+
+use std::collections::BTreeMap;
+
+use bottles_codegen::client::GenericClient;
+use bottles_codegen::queries::messages::{
+    Message, count_messages, messages_for_users, messages_from_user,
+};
+use bottles_codegen::queries::users::{
+    UsersWithMessages, count_users, user_by_name, users_with_messages,
+};
+use futures::TryStreamExt;
+use serde::Serialize;
+
+use crate::echo;
+use crate::error::{Error, Result};
+
+/// A user with all of their messages, like the notebook's `User` with `messages` loaded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserWithMessages {
+    pub id: i32,
+    pub name: String,
+    pub messages: Vec<Message>,
+}
+
+pub async fn user_count(client: &impl GenericClient) -> Result<i64> {
+    let statement = count_users();
+    echo::timed("count_users", &[], statement.bind(client).one())
+        .await
+        .map_err(Error::statement("count_users"))
+}
+
+pub async fn message_count(client: &impl GenericClient) -> Result<i64> {
+    let statement = count_messages();
+    echo::timed("count_messages", &[], statement.bind(client).one())
+        .await
+        .map_err(Error::statement("count_messages"))
+}
+
+/// `select(User).options(joinedload(User.messages))`: one LEFT JOIN, folded into users as the
+/// rows stream in. A user without messages comes back with an empty list.
+pub async fn users_with_messages_joined(
+    client: &impl GenericClient,
+) -> Result<Vec<UserWithMessages>> {
+    let statement = users_with_messages();
+    let load = async {
+        let rows = statement.bind(client).iter().await?;
+        rows.try_fold(Vec::new(), |mut users, row| async move {
+            push_joined_row(&mut users, row);
+            Ok(users)
+        })
+        .await
+    };
+    echo::timed("users_with_messages", &[], load)
+        .await
+        .map_err(Error::statement("users_with_messages"))
+}
+
+/// Appends one joined row: a new user when the id changes (rows come ordered by user id).
+fn push_joined_row(users: &mut Vec<UserWithMessages>, row: UsersWithMessages) {
+    if users.last().is_none_or(|user| user.id != row.user_id) {
+        users.push(UserWithMessages {
+            id: row.user_id,
+            name: row.user_name,
+            messages: Vec::new(),
+        });
+    }
+    if let (Some(id), Some(content), Some(user)) = (row.message_id, row.content, users.last_mut()) {
+        user.messages.push(Message {
+            id,
+            content,
+            user_id: row.user_id,
+        });
+    }
+}
+
+/// `select(User).where(User.name == name).options(selectinload(User.messages))`: the users
+/// first, then all their messages in one `user_id = ANY(ids)` query. Unknown name: empty list.
+pub async fn users_by_name_selectin(
+    client: &impl GenericClient,
+    name: &str,
+) -> Result<Vec<UserWithMessages>> {
+    let find = user_by_name();
+    let users = echo::timed(
+        "user_by_name",
+        &[("name", &name)],
+        find.bind(client, &name).all(),
+    )
+    .await
+    .map_err(Error::statement("user_by_name"))?;
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i32> = users.iter().map(|user| user.id).collect();
+    let load = messages_for_users();
+    let messages = echo::timed(
+        "messages_for_users",
+        &[("user_ids", &echo::Preview(&ids))],
+        load.bind(client, &ids).all(),
+    )
+    .await
+    .map_err(Error::statement("messages_for_users"))?;
+    let mut by_user: BTreeMap<i32, Vec<Message>> = BTreeMap::new();
+    for message in messages {
+        by_user.entry(message.user_id).or_default().push(message);
+    }
+    Ok(users
+        .into_iter()
+        .map(|user| UserWithMessages {
+            messages: by_user.remove(&user.id).unwrap_or_default(),
+            id: user.id,
+            name: user.name,
+        })
+        .collect())
+}
+
+/// `Message.afrom_user(session, name)`: every message of the users called `name`.
+pub async fn messages_from(client: &impl GenericClient, name: &str) -> Result<Vec<Message>> {
+    let load = messages_from_user();
+    echo::timed(
+        "messages_from_user",
+        &[("name", &name)],
+        load.bind(client, &name).all(),
+    )
+    .await
+    .map_err(Error::statement("messages_from_user"))
+}
+
+/// How many of a user's messages the report shows, like the notebook's `messages[:5]`.
+pub const PREVIEW_LEN: usize = 5;
+
+/// Everything the notebook's query cells print.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryReport {
+    pub user_count: i64,
+    pub message_count: i64,
+    /// The joined load, one entry per user.
+    pub users_with_messages: Vec<UserPreview>,
+    /// The chained filter with select-in load, for [`QueryReport::name`].
+    pub users_named: Vec<UserPreview>,
+    /// `Message.afrom_user` for [`QueryReport::name`]: how many, and the first few.
+    pub messages_from_user: MessagesPreview,
+    /// The user name the last two cells looked up.
+    pub name: String,
+}
+
+/// A user, their message count and their first [`PREVIEW_LEN`] messages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserPreview {
+    pub id: i32,
+    pub name: String,
+    pub message_count: usize,
+    pub first_messages: Vec<Message>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessagesPreview {
+    pub count: usize,
+    pub first_messages: Vec<Message>,
+}
+
+impl From<UserWithMessages> for UserPreview {
+    fn from(user: UserWithMessages) -> Self {
+        let MessagesPreview {
+            count,
+            first_messages,
+        } = user.messages.into();
+        Self {
+            id: user.id,
+            name: user.name,
+            message_count: count,
+            first_messages,
+        }
+    }
+}
+
+impl From<Vec<Message>> for MessagesPreview {
+    fn from(mut messages: Vec<Message>) -> Self {
+        let count = messages.len();
+        messages.truncate(PREVIEW_LEN);
+        Self {
+            count,
+            first_messages: messages,
+        }
+    }
+}
+
+/// Runs every query cell for user `name`. The statements are independent, so they are sent
+/// together and pipelined on the one connection; results arrive in order.
+pub async fn run_query_cells(client: &impl GenericClient, name: &str) -> Result<QueryReport> {
+    let (user_count, message_count, users, named, from_user) = tokio::try_join!(
+        user_count(client),
+        message_count(client),
+        users_with_messages_joined(client),
+        users_by_name_selectin(client, name),
+        messages_from(client, name),
+    )?;
+    Ok(QueryReport {
+        user_count,
+        message_count,
+        users_with_messages: users.into_iter().map(UserPreview::from).collect(),
+        users_named: named.into_iter().map(UserPreview::from).collect(),
+        messages_from_user: from_user.into(),
+        name: name.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(user_id: i32, message: Option<(i32, &str)>) -> UsersWithMessages {
+        UsersWithMessages {
+            user_id,
+            user_name: format!("u{user_id}"),
+            message_id: message.map(|m| m.0),
+            content: message.map(|m| m.1.to_string()),
+        }
+    }
+
+    #[test]
+    fn joined_rows_fold_into_users_including_users_without_messages() {
+        let mut users = Vec::new();
+        for r in [
+            row(1, Some((1, "a"))),
+            row(1, Some((3, "c"))),
+            row(2, None),
+            row(3, Some((2, "b"))),
+        ] {
+            push_joined_row(&mut users, r);
+        }
+        let shape: Vec<(i32, Vec<i32>)> = users
+            .iter()
+            .map(|u| (u.id, u.messages.iter().map(|m| m.id).collect()))
+            .collect();
+        assert_eq!(shape, [(1, vec![1, 3]), (2, vec![]), (3, vec![2])]);
+        assert_eq!(
+            users[0].messages[1],
+            Message {
+                id: 3,
+                content: "c".into(),
+                user_id: 1
+            }
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! The server starts, accepts connections, and leaves nothing behind: on drop, and when the
+//! owning process is killed outright.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use throwaway_pg::LocalServer;
+
+fn accepts_tcp(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+fn gone_within(path: &std::path::Path, port: u16, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if !path.exists() && !accepts_tcp(port) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn drop_stops_the_server_and_removes_its_files() {
+    let server = LocalServer::start().expect("server starts");
+    let (root, port) = (server.root().to_path_buf(), server.port());
+    assert!(
+        root.join("data/PG_VERSION").is_file(),
+        "a cluster was created in {root:?}"
+    );
+    assert!(accepts_tcp(port), "listening on 127.0.0.1:{port}");
+    assert_eq!(
+        server.url(),
+        format!("postgres://postgres@127.0.0.1:{port}/postgres")
+    );
+    drop(server);
+    assert!(!root.exists(), "{root:?} removed on drop");
+    assert!(!accepts_tcp(port), "nothing listens on {port} after drop");
+}
+
+/// Finds the cluster directory from the running server's `postmaster.pid` (line 4 is the port).
+fn server_root_listening_on(port: u16) -> PathBuf {
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("throwaway-pg-")
+        })
+        .find(|root| {
+            std::fs::read_to_string(root.join("data/postmaster.pid"))
+                .is_ok_and(|pid| pid.lines().nth(3) == Some(&port.to_string()))
+        })
+        .expect("a cluster directory for the port")
+}
+
+#[test]
+fn killed_owner_leaves_nothing_behind() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_throwaway-pg"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("DATABASE_URL=")
+        .expect("the child prints its URL");
+    let port: u16 = url
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(accepts_tcp(port));
+    let root = server_root_listening_on(port);
+    assert!(root.join("data").is_dir());
+
+    child.kill().unwrap(); // SIGKILL: no destructor runs in the child
+    child.wait().unwrap();
+    assert!(
+        gone_within(&root, port, Duration::from_secs(20)),
+        "server on {port} and {root:?} cleaned up"
+    );
+}

@@ -1,0 +1,68 @@
+//! Regenerating `codegen/`: cornucopia type-checks `queries/` against `schema.sql` loaded into
+//! an empty database and writes the `bottles_codegen` crate.
+
+use std::path::{Path, PathBuf};
+
+/// The generated crate's package name.
+pub const PACKAGE: &str = "bottles_codegen";
+
+/// The repository root (this crate lives in `xtask/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ has a parent")
+        .to_path_buf()
+}
+
+/// Loads `schema.sql` into the database behind `client`, which must be empty, and generates the
+/// crate into `destination` (replacing what is there).
+///
+/// cornucopia drives `client` with blocking calls, so its connection must be polled by a runtime
+/// on another thread: call this from `spawn_blocking` or outside any runtime.
+pub fn generate(
+    client: &tokio_postgres::Client,
+    destination: &Path,
+) -> Result<(), cornucopia::Error> {
+    let root = repo_root();
+    cornucopia::load_schema(client, &[root.join("schema.sql")]).map_err(Box::new)?;
+    let config = cornucopia::config::Config::builder()
+        .name(PACKAGE)
+        .queries(root.join("queries"))
+        .destination(destination)
+        .r#async(true)
+        .sync(false)
+        .add_derive_trait("serde::Serialize")
+        .build();
+    cornucopia::gen_live(client, config)
+}
+
+/// Relative paths of the files that differ between two trees: changed, missing or extra.
+pub fn compare_trees(generated: &Path, committed: &Path) -> Vec<String> {
+    let (fresh, old) = (files_under(generated), files_under(committed));
+    let mut names: Vec<&PathBuf> = fresh.keys().chain(old.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| fresh.get(*name) != old.get(*name))
+        .map(|name| name.display().to_string())
+        .collect()
+}
+
+fn files_under(root: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let (Ok(bytes), Ok(relative)) =
+                (std::fs::read(&path), path.strip_prefix(root))
+            {
+                files.insert(relative.to_path_buf(), bytes);
+            }
+        }
+    }
+    files
+}
