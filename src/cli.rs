@@ -74,6 +74,7 @@ pub fn main() -> ExitCode {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -121,16 +122,21 @@ fn load_dotenv() -> Result<(), String> {
 /// Runs the chosen steps and returns what to print.
 async fn run(cli: Cli) -> Result<String> {
     let db = Database::open(cli.database_url.as_deref()).await?;
+    let command = cli
+        .command
+        .unwrap_or(Command::Run(QueryArgs { user: "Eli".into() }));
     if let Some(server) = db.local_server() {
         eprintln!(
             "bottles: no DATABASE_URL, so using a throwaway PostgreSQL at {} (removed on exit)",
             server.url()
         );
+        if !matches!(command, Command::Run(_)) {
+            eprintln!(
+                "bottles: each run gets a new, empty server; plain `bottles` runs all three steps"
+            );
+        }
     }
     let mut client = db.client().await?;
-    let command = cli
-        .command
-        .unwrap_or(Command::Run(QueryArgs { user: "Eli".into() }));
     let (text, json) = match command {
         Command::Reset => {
             let report = reset(&mut client).await?;

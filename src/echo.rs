@@ -18,13 +18,16 @@ const SOURCES: [&str; 3] = [
 ];
 
 static CATALOG: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
-    SOURCES
-        .iter()
-        .flat_map(|source| parse_queries(source))
-        .collect()
+    let schema = crate::reset::SCHEMA.lines().map(str::trim);
+    let schema: Vec<&str> = schema
+        .filter(|l| !l.is_empty() && !l.starts_with("--"))
+        .collect();
+    let queries = SOURCES.iter().flat_map(|source| parse_queries(source));
+    queries.chain([("schema.sql", schema.join(" "))]).collect()
 });
 
-/// The SQL of the named query in `queries/`, on one line (`None` for an unknown name).
+/// The SQL of the named query in `queries/` (or of `schema.sql`), on one line; `None` for an
+/// unknown name.
 pub fn sql(name: &str) -> Option<&'static str> {
     CATALOG.get(name).map(String::as_str)
 }
@@ -105,9 +108,17 @@ pub async fn timed<T: Outcome, E: fmt::Display>(
             Ok(value) => value.summary(),
             Err(err) => format!("failed: {err}"),
         };
-        let params = Params(params);
-        let sql = sql(name).unwrap_or(name);
-        tracing::info!(target: TARGET, "{sql}  -- {name} {params:?} {outcome} in {elapsed:.2?}");
+        let params = if params.is_empty() {
+            String::new()
+        } else {
+            format!(" {:?}", Params(params))
+        };
+        match sql(name) {
+            Some(sql) => {
+                tracing::info!(target: TARGET, "{sql}  -- {name}{params}: {outcome} in {elapsed:.2?}")
+            }
+            None => tracing::info!(target: TARGET, "{name}{params}  -- {outcome} in {elapsed:.2?}"),
+        }
     }
     result
 }
@@ -171,7 +182,12 @@ mod tests {
                 "{name}: {text}"
             );
         }
-        assert_eq!(CATALOG.len(), names.len());
+        assert_eq!(CATALOG.len(), names.len() + 1);
+        let schema = sql("schema.sql").unwrap();
+        assert!(
+            schema.starts_with(r#"CREATE TABLE "user" ( id integer"#) && !schema.contains("--"),
+            "{schema}"
+        );
         assert_eq!(
             sql("count_users"),
             Some(r#"SELECT count(*) AS count FROM "user""#)

@@ -1,0 +1,282 @@
+//! The real `bottles` binary, end to end: human and JSON output, refusals, errors and secrets.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::TestDb;
+use serde_json::Value;
+
+/// Runs `bottles` with `DATABASE_URL` set to `url` (or unset with `None`) from an empty
+/// directory, so no `.env` of the developer's is picked up.
+fn bottles(url: Option<&str>, args: &[&str]) -> Output {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bottles"));
+    command
+        .args(args)
+        .current_dir(cwd.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG");
+    if let Some(url) = url {
+        command.env("DATABASE_URL", url);
+    }
+    command.output().expect("run bottles")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Checks the notebook's human output, the lines a reader looks for.
+fn assert_notebook_text(text: &str) {
+    for line in [
+        "users: 3",
+        "messages: 100",
+        "  User(id=1, name='Nick'): 34 messages",
+        "  User(id=2, name='Eli'): 33 messages",
+        "  User(id=3, name='Paul'): 33 messages",
+        "first user: Nick",
+        "    99 bottles of beer on the wall...",
+        "user 'Eli' (chained filter, select-in load):",
+        "    86 bottles of beer on the wall...",
+        "messages from user 'Eli' (Message.afrom_user): 33",
+        "  Message(user_id=2, id=14, content='86 bottles of beer on the wall...')",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn plain_bottles_resets_seeds_and_queries() {
+    let test = TestDb::empty().await;
+    let output = bottles(Some(&test.url), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("reset: dropped and created tables \"user\" and \"message\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("seed: inserted 3 users and 100 messages"),
+        "{text}"
+    );
+    assert_notebook_text(&text);
+    assert_eq!(
+        stderr(&output),
+        "",
+        "nothing on stderr when DATABASE_URL is set"
+    );
+
+    // `run` is the same pipeline, and resetting first makes it repeatable.
+    let again = bottles(Some(&test.url), &["run"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(stdout(&again), text);
+}
+
+#[tokio::test]
+async fn json_output_carries_the_same_results() {
+    let test = TestDb::empty().await;
+    let output = bottles(Some(&test.url), &["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: Value = serde_json::from_str(&stdout(&output)).expect("stdout is one JSON document");
+    assert_eq!(
+        json["reset"]["tables"],
+        serde_json::json!(["user", "message"])
+    );
+    assert_eq!(
+        json["seed"],
+        serde_json::json!({ "users": 3, "messages": 100 })
+    );
+    let query = &json["query"];
+    assert_eq!(
+        (
+            query["user_count"].as_i64(),
+            query["message_count"].as_i64()
+        ),
+        (Some(3), Some(100))
+    );
+    let counts: Vec<i64> = query["users_with_messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["message_count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(counts, [34, 33, 33]);
+    assert_eq!(
+        query["users_with_messages"][0]["first_messages"][4]["id"],
+        13
+    );
+    assert_eq!(query["users_named"][0]["name"], "Eli");
+    assert_eq!(query["messages_from_user"]["count"], 33);
+    assert_eq!(
+        query["messages_from_user"]["first_messages"][0],
+        serde_json::json!({ "id": 2, "content": "98 bottles of beer on the wall...", "user_id": 2 })
+    );
+
+    let queried = bottles(Some(&test.url), &["query", "--json", "--user", "Nick"]);
+    let json: Value = serde_json::from_str(&stdout(&queried)).unwrap();
+    assert_eq!(json["name"], "Nick");
+    assert_eq!(json["messages_from_user"]["count"], 34);
+}
+
+#[tokio::test]
+async fn the_steps_run_one_by_one_and_a_second_seed_is_refused() {
+    let test = TestDb::empty().await;
+    let reset = bottles(Some(&test.url), &["reset"]);
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    let seed = bottles(Some(&test.url), &["seed"]);
+    assert_eq!(
+        stdout(&seed).trim(),
+        "seed: inserted 3 users and 100 messages"
+    );
+
+    let refused = bottles(Some(&test.url), &["seed"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(stdout(&refused), "");
+    let error = stderr(&refused);
+    assert_eq!(error.lines().count(), 1, "one line: {error}");
+    assert!(
+        error.starts_with(
+            "error: seed refused: the database already holds 3 users and 100 messages"
+        ),
+        "{error}"
+    );
+
+    let query = bottles(Some(&test.url), &["query"]);
+    assert!(query.status.success());
+    assert_notebook_text(&stdout(&query));
+}
+
+#[tokio::test]
+async fn query_for_an_unknown_user_is_an_empty_answer() {
+    let test = TestDb::seeded().await;
+    let output = bottles(Some(&test.url), &["query", "--user", "O'Brien"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("user 'O'Brien' (chained filter, select-in load):\n  no such user"),
+        "{text}"
+    );
+    assert!(
+        text.contains("messages from user 'O'Brien' (Message.afrom_user): 0"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn echo_logs_each_statement_with_parameters_and_timing() {
+    let test = TestDb::empty().await;
+    let output = bottles(Some(&test.url), &["--echo"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = stderr(&output);
+    for expected in [
+        "bottles::sql: BEGIN",
+        "bottles::sql: DROP TABLE IF EXISTS message, \"user\"  -- drop_tables: 0 rows affected in ",
+        "bottles::sql: CREATE TABLE \"user\" ( id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,",
+        "CREATE INDEX message_user_id_idx ON message (user_id, id);  -- schema.sql: ok in ",
+        "INSERT INTO \"user\" (name) SELECT name FROM unnest(:names::text[])",
+        "-- insert_users {names: [\"Nick\", \"Eli\", \"Paul\"]}: 3 rows in ",
+        "-- insert_messages {contents: [\"99 bottles of beer on the wall...\", ",
+        "… 100 items]}: 100 rows affected in ",
+        "bottles::sql: COMMIT  -- ok in ",
+        "WHERE u.name = :name ORDER BY m.id  -- messages_from_user {name: \"Eli\"}: 33 rows in ",
+    ] {
+        assert!(log.contains(expected), "missing {expected:?} in:\n{log}");
+    }
+    assert_notebook_text(&stdout(&output));
+}
+
+#[tokio::test]
+async fn without_database_url_bottles_runs_its_own_server_and_removes_it() {
+    let output = bottles(None, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_notebook_text(&stdout(&output));
+    let note = stderr(&output);
+    let url = note
+        .split_whitespace()
+        .find(|w| w.starts_with("postgres://"))
+        .expect("the server's URL");
+    let port: u16 = url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the throwaway server on port {port} is gone once bottles exits"
+    );
+}
+
+#[test]
+fn errors_are_one_line_and_never_show_the_password() {
+    for (url, expected) in [
+        (
+            "postgres://bob:s3cret-pw@127.0.0.1:1/db",
+            "error: could not connect to postgres://bob@127.0.0.1:1/db: ",
+        ),
+        (
+            "postgres://bob:s3cret-pw@127.0.0.1:port/db",
+            "error: invalid DATABASE_URL: ",
+        ),
+        ("not a url s3cret-pw", "error: invalid DATABASE_URL: "),
+    ] {
+        for args in [&["--echo"][..], &["seed"], &["query", "--json"]] {
+            let output = bottles(Some(url), args);
+            assert_eq!(output.status.code(), Some(1), "{url} {args:?}");
+            let error = stderr(&output);
+            assert!(
+                error.starts_with(expected) && error.lines().count() == 1,
+                "{url} {args:?}: {error}"
+            );
+            assert!(
+                !error.contains("s3cret-pw") && !stdout(&output).contains("s3cret-pw"),
+                "{error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn help_lists_every_subcommand_and_hides_the_url() {
+    let output = bottles(Some("postgres://bob:s3cret-pw@db.example/x"), &["--help"]);
+    assert!(output.status.success());
+    let help = stdout(&output);
+    for word in [
+        "run",
+        "reset",
+        "seed",
+        "query",
+        "--database-url",
+        "--echo",
+        "--json",
+        "DATABASE_URL",
+    ] {
+        assert!(help.contains(word), "{word} in:\n{help}");
+    }
+    assert!(!help.contains("s3cret-pw"), "{help}");
+    let query_help = stdout(&bottles(None, &["query", "--help"]));
+    assert!(
+        query_help.contains("--user <NAME>") && query_help.contains("[default: Eli]"),
+        "{query_help}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    for args in [&["frobnicate"][..], &["query", "--user"], &["--jsno"]] {
+        let output = bottles(None, args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).starts_with("error: "), "{args:?}");
+    }
+}

@@ -1,0 +1,104 @@
+//! Test harness: every test gets its own freshly created database (random name, dropped when
+//! the test ends) on the server at `DATABASE_URL`, or on a throwaway server this test binary
+//! starts once and that disappears when the binary exits.
+
+#![allow(dead_code)] // each test binary uses its own part of the harness
+
+use std::sync::OnceLock;
+
+use bottles::{Database, SeedPlan};
+use throwaway_pg::LocalServer;
+use tokio_postgres::NoTls;
+
+/// The server every database of this test binary is created on.
+pub fn admin_url() -> &'static str {
+    static SERVER: OnceLock<LocalServer> = OnceLock::new();
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => SERVER
+            .get_or_init(|| LocalServer::start().expect("start a throwaway PostgreSQL"))
+            .url(),
+    })
+}
+
+/// `url` pointed at database `name` (URL or key=value form).
+pub fn with_database(url: &str, name: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return format!("{url} dbname={name}");
+    };
+    let (location, query) = rest
+        .split_once('?')
+        .map_or((rest, None), |(l, q)| (l, Some(q)));
+    let authority = location.split('/').next().unwrap_or_default();
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+async fn admin_client() -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(admin_url(), NoTls)
+        .await
+        .expect("connect as admin");
+    tokio::spawn(connection);
+    client
+}
+
+/// A fresh, empty database of this test's own.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    pub db: Database,
+}
+
+impl TestDb {
+    pub async fn empty() -> Self {
+        let name = format!("bottles_test_{:016x}", rand::random::<u64>());
+        admin_client()
+            .await
+            .batch_execute(&format!(r#"CREATE DATABASE "{name}""#))
+            .await
+            .expect("create db");
+        let url = with_database(admin_url(), &name);
+        let db = Database::open(Some(&url))
+            .await
+            .expect("open the test database");
+        Self { name, url, db }
+    }
+
+    /// A database after `bottles reset` and `bottles seed`.
+    pub async fn seeded() -> Self {
+        let test = Self::empty().await;
+        let mut client = test.db.client().await.unwrap();
+        bottles::reset(&mut client).await.expect("reset");
+        bottles::seed(&mut client, &SeedPlan::notebook())
+            .await
+            .expect("seed");
+        drop(client);
+        test
+    }
+
+    pub async fn client(&self) -> deadpool_postgres::Client {
+        self.db.client().await.expect("a pooled connection")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Drop runs outside any async context we could borrow, so use a short-lived runtime.
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+                admin_client().await.batch_execute(&sql).await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("warning: could not drop test database {}", self.name);
+        }
+    }
+}
