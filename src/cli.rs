@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::{Database, SeedPlan, echo, reset, run_query_cells, seed};
@@ -140,30 +140,39 @@ async fn run(cli: Cli) -> Result<String> {
     let (text, json) = match command {
         Command::Reset => {
             let report = reset(&mut client).await?;
-            (report.to_string(), json!(report))
+            (report.to_string(), to_json(&report))
         }
         Command::Seed => {
             let report = seed(&mut client, &SeedPlan::notebook()).await?;
-            (report.to_string(), json!(report))
+            (report.to_string(), to_json(&report))
         }
         Command::Query(args) => {
             let report = run_query_cells(&**client, &args.user).await?;
-            (report.to_string(), json!(report))
+            (report.to_string(), to_json(&report))
         }
         Command::Run(args) => {
             let reset = reset(&mut client).await?;
             let seed = seed(&mut client, &SeedPlan::notebook()).await?;
             let query = run_query_cells(&**client, &args.user).await?;
             let text = format!("{reset}\n{seed}\n\n{query}");
-            (
-                text,
-                json!({ "reset": reset, "seed": seed, "query": query }),
-            )
+            (text, to_json(&RunReport { reset, seed, query }))
         }
     };
     Ok(if cli.json {
-        json.to_string()
+        json
     } else {
         text.trim_end().to_string()
     })
+}
+
+/// `bottles run --json`: one document with each step's result.
+#[derive(Serialize)]
+struct RunReport {
+    reset: crate::ResetReport,
+    seed: crate::SeedReport,
+    query: crate::QueryReport,
+}
+
+fn to_json(report: &impl Serialize) -> String {
+    serde_json::to_string(report).expect("reports hold only strings and numbers")
 }

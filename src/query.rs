@@ -46,15 +46,28 @@ pub async fn users_with_messages_joined(
     let statement = users_with_messages();
     let load = async {
         let rows = statement.bind(client).iter().await?;
-        rows.try_fold(Vec::new(), |mut users, row| async move {
-            push_joined_row(&mut users, row);
-            Ok(users)
+        rows.try_fold(JoinedLoad::default(), |mut load, row| async move {
+            load.rows += 1;
+            push_joined_row(&mut load.users, row);
+            Ok(load)
         })
         .await
     };
-    echo::timed("users_with_messages", &[], load)
-        .await
-        .map_err(Error::statement("users_with_messages"))
+    let load = echo::timed("users_with_messages", &[], load).await;
+    Ok(load.map_err(Error::statement("users_with_messages"))?.users)
+}
+
+/// The joined load's users, and how many rows they were folded from (for `--echo`).
+#[derive(Default)]
+struct JoinedLoad {
+    users: Vec<UserWithMessages>,
+    rows: u64,
+}
+
+impl echo::Outcome for JoinedLoad {
+    fn summary(&self) -> String {
+        format!("{} rows into {} users", self.rows, self.users.len())
+    }
 }
 
 /// Appends one joined row: a new user when the id changes (rows come ordered by user id).

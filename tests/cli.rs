@@ -2,34 +2,10 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::TestDb;
+use common::{TestDb, bottles, stderr, stdout};
 use serde_json::Value;
-
-/// Runs `bottles` with `DATABASE_URL` set to `url` (or unset with `None`) from an empty
-/// directory, so no `.env` of the developer's is picked up.
-fn bottles(url: Option<&str>, args: &[&str]) -> Output {
-    let cwd = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bottles"));
-    command
-        .args(args)
-        .current_dir(cwd.path())
-        .env_remove("DATABASE_URL")
-        .env_remove("RUST_LOG");
-    if let Some(url) = url {
-        command.env("DATABASE_URL", url);
-    }
-    command.output().expect("run bottles")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
 
 /// Checks the notebook's human output, the lines a reader looks for.
 fn assert_notebook_text(text: &str) {
@@ -279,4 +255,40 @@ fn usage_errors_exit_with_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(stderr(&output).starts_with("error: "), "{args:?}");
     }
+}
+
+#[tokio::test]
+async fn database_url_comes_from_a_dot_env_file() {
+    let test = TestDb::seeded().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("# local settings\nDATABASE_URL={}\n", test.url),
+    )
+    .unwrap();
+    let run = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_bottles"))
+            .args(["query", "--user", "Paul"])
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let output = run(dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("messages from user 'Paul' (Message.afrom_user): 33"));
+    assert_eq!(stderr(&output), "", "no throwaway server was started");
+
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL='postgres://bob:s3cret-pw@db/x\n",
+    )
+    .unwrap();
+    let broken = run(dir.path());
+    assert_eq!(broken.status.code(), Some(1));
+    let error = stderr(&broken);
+    assert!(
+        error.starts_with("error: could not parse .env") && !error.contains("s3cret-pw"),
+        "{error}"
+    );
 }

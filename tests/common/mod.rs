@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use bottles::{Database, SeedPlan};
@@ -101,4 +102,28 @@ impl Drop for TestDb {
             eprintln!("warning: could not drop test database {}", self.name);
         }
     }
+}
+
+/// Runs `bottles` with `DATABASE_URL` set to `url` (or unset with `None`) from an empty
+/// directory, so no `.env` of the developer's is picked up.
+pub fn bottles(url: Option<&str>, args: &[&str]) -> Output {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bottles"));
+    command
+        .args(args)
+        .current_dir(cwd.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG");
+    if let Some(url) = url {
+        command.env("DATABASE_URL", url);
+    }
+    command.output().expect("run bottles")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
 }
