@@ -25,6 +25,16 @@ pub struct Database {
     local_server: Option<LocalServer>,
 }
 
+/// Shows only the password-free target, never the connection settings.
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("target", &self.target)
+            .field("local_server", &self.local_server.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Database {
     /// Connects to `url`, or with `None` starts a throwaway local PostgreSQL (removed on drop).
     /// Checks out one connection so a bad URL or an unreachable server fails here, clearly.
@@ -64,7 +74,10 @@ impl Database {
             .wait_timeout(Some(DEFAULT_POOL_WAIT))
             .create_timeout(Some(DEFAULT_CONNECT_TIMEOUT))
             .build()
-            .map_err(|err| Error::InvalidUrl(err.to_string()))?;
+            .map_err(|err| Error::Connect {
+                target: target.clone(),
+                reason: err.to_string(),
+            })?;
         Ok(Self {
             pool,
             target,

@@ -179,15 +179,8 @@ async fn without_database_url_bottles_runs_its_own_server_and_removes_it() {
         .split_whitespace()
         .find(|w| w.starts_with("postgres://"))
         .expect("the server's URL");
-    let port: u16 = url
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let config: tokio_postgres::Config = url.parse().unwrap();
+    let port = config.get_ports()[0];
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the throwaway server on port {port} is gone once bottles exits"

@@ -304,3 +304,33 @@ async fn bad_urls_and_unreachable_servers_are_clear_errors_without_the_password(
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn debug_output_and_the_target_never_show_the_password() {
+    let test = TestDb::empty().await;
+    // Keep a password the URL already has; else add one (trust auth, as here, ignores it).
+    let config: tokio_postgres::Config = test.url.parse().unwrap();
+    let (url, password) = match config.get_password() {
+        Some(password) => (
+            test.url.clone(),
+            String::from_utf8(password.to_vec()).unwrap(),
+        ),
+        None => (
+            test.url.replacen('@', ":hunter2@", 1),
+            "hunter2".to_string(),
+        ),
+    };
+    let db = bottles::Database::open(Some(&url)).await.unwrap();
+    let shown = format!("{db:?} {}", db.target());
+    assert!(
+        shown.contains("postgres://") && !shown.contains(&password),
+        "{shown}"
+    );
+    assert_eq!(
+        bottles::user_count(&**db.client().await.unwrap())
+            .await
+            .err()
+            .map(|e| e.to_string()),
+        Some(bottles::Error::MissingTables.to_string())
+    );
+}
