@@ -285,15 +285,14 @@ async fn before_any_reset_the_missing_tables_are_named() {
 async fn bad_urls_and_unreachable_servers_are_clear_errors_without_the_password() {
     let invalid =
         bottles::Database::open(Some("postgres://bob:hunter2@127.0.0.1:notaport/db")).await;
-    let message = invalid.err().expect("an invalid URL fails").to_string();
+    let message = invalid.expect_err("an invalid URL fails").to_string();
     assert!(message.starts_with("invalid DATABASE_URL"), "{message}");
     assert!(!message.contains("hunter2"), "{message}");
 
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
     let unreachable = bottles::Database::open(Some("postgres://bob:hunter2@127.0.0.1:1/db")).await;
     let message = unreachable
-        .err()
-        .expect("an unreachable server fails")
+        .expect_err("an unreachable server fails")
         .to_string();
     assert!(
         message.starts_with("could not connect to postgres://bob@127.0.0.1:1/db"),

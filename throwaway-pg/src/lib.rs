@@ -134,10 +134,10 @@ impl LocalServer {
             .map_err(io_error("could not create a temporary directory"))?
             .keep();
         // Until the watchdog owns the directory, removing it on failure is our job.
-        let server = Self::init_and_spawn(&bin_dir, owner, &root).inspect_err(|_| {
+        let mut server = Self::init_and_spawn(&bin_dir, owner, &root).inspect_err(|_| {
             let _ = fs::remove_dir_all(&root);
         })?;
-        let mut server = server;
+        // From here on, dropping `server` on failure stops it and removes the directory.
         server.wait_until_ready()?;
         Ok(server)
     }
