@@ -1,14 +1,15 @@
 //! `seed`: the notebook's users and messages, inserted in bulk in one transaction, and only into
 //! empty tables, so running it twice can never double the data.
 
-use bottles_codegen::queries::messages::{count_messages, insert_messages};
+use bottles_codegen::queries::messages::insert_messages;
 use bottles_codegen::queries::tables::lock_tables;
-use bottles_codegen::queries::users::{count_users, insert_users};
+use bottles_codegen::queries::users::insert_users;
 use serde::Serialize;
 
 use crate::db::in_transaction;
 use crate::echo::{self, Preview};
 use crate::error::{Error, Result};
+use crate::query::{message_count, user_count};
 
 /// The data to insert: named users, and messages dealt to them in turn like the notebook's
 /// `itertools.cycle(users)`.
@@ -67,12 +68,7 @@ pub async fn seed(client: &mut tokio_postgres::Client, plan: &SeedPlan) -> Resul
         echo::timed("lock_tables", &[], lock_tables().bind(tx))
             .await
             .map_err(step("seed"))?;
-        let users = echo::timed("count_users", &[], count_users().bind(tx).one())
-            .await
-            .map_err(step("seed"))?;
-        let messages = echo::timed("count_messages", &[], count_messages().bind(tx).one())
-            .await
-            .map_err(step("seed"))?;
+        let (users, messages) = (user_count(tx).await?, message_count(tx).await?);
         if users > 0 || messages > 0 {
             return Err(Error::AlreadySeeded { users, messages });
         }
