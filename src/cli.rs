@@ -1,5 +1,6 @@
 //! The `bottles` command line: parse, open the database, run the steps, print, exit.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -89,10 +90,13 @@ pub fn main() -> ExitCode {
         }
     });
     match outcome {
-        Ok(output) => {
-            println!("{output}");
-            ExitCode::SUCCESS
-        }
+        Ok(output) => match writeln!(std::io::stdout().lock(), "{output}") {
+            // A reader that stopped early (`bottles | head`) is not an error.
+            Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                fail(&format!("could not write the output: {err}"))
+            }
+            _ => ExitCode::SUCCESS,
+        },
         Err(Error::Interrupted) => {
             eprintln!("bottles: interrupted");
             ExitCode::from(INTERRUPTED)

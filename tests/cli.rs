@@ -285,3 +285,19 @@ async fn database_url_comes_from_a_dot_env_file() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_reader_that_stops_early_is_not_an_error() {
+    let test = TestDb::seeded().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bottles"))
+        .args(["query"])
+        .env("DATABASE_URL", &test.url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `bottles query | head -0`
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+}
