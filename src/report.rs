@@ -134,8 +134,27 @@ impl Display for Text<'_> {
     }
 }
 
+/// Quoted the way Python's `repr` quotes: single quotes, or double quotes when the text holds
+/// a single quote and no double quote.
 impl fmt::Debug for Text<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "'{self}'")
+        if self.0.contains('\'') && !self.0.contains('"') {
+            write!(f, "\"{self}\"")
+        } else {
+            write!(f, "'{}'", self.to_string().replace('\'', "\\'"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Text;
+
+    #[test]
+    fn text_is_quoted_like_python_and_cannot_drive_the_terminal() {
+        assert_eq!(format!("{:?}", Text("Eli")), "'Eli'");
+        assert_eq!(format!("{:?}", Text("O'Brien")), "\"O'Brien\"");
+        assert_eq!(format!("{:?}", Text(r#"a'b"c"#)), r#"'a\'b"c'"#);
+        assert_eq!(format!("{}", Text("red\u{1b}[31m\n")), "red\\u{1b}[31m\\n");
     }
 }

@@ -137,11 +137,11 @@ async fn query_for_an_unknown_user_is_an_empty_answer() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(
-        text.contains("user 'O'Brien' (chained filter, select-in load):\n  no such user"),
+        text.contains("user \"O'Brien\" (chained filter, select-in load):\n  no such user"),
         "{text}"
     );
     assert!(
-        text.contains("messages from user 'O'Brien' (Message.afrom_user): 0"),
+        text.contains("messages from user \"O'Brien\" (Message.afrom_user): 0"),
         "{text}"
     );
 }
