@@ -54,10 +54,13 @@ enum Command {
     Query(QueryArgs),
 }
 
+/// The user the notebook's last two cells look up, for `query`, `run` and plain `bottles`.
+const DEFAULT_USER: &str = "Eli";
+
 #[derive(Debug, Args)]
 struct QueryArgs {
     /// The user name the chained filter and Message.afrom_user look up
-    #[arg(long, value_name = "NAME", default_value = "Eli")]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_USER)]
     user: String,
 }
 
@@ -126,9 +129,9 @@ fn load_dotenv() -> Result<(), String> {
 /// Runs the chosen steps and returns what to print.
 async fn run(cli: Cli) -> Result<String> {
     let db = Database::open(cli.database_url.as_deref()).await?;
-    let command = cli
-        .command
-        .unwrap_or(Command::Run(QueryArgs { user: "Eli".into() }));
+    let command = cli.command.unwrap_or(Command::Run(QueryArgs {
+        user: DEFAULT_USER.into(),
+    }));
     if let Some(server) = db.local_server() {
         eprintln!(
             "bottles: no DATABASE_URL, so using a throwaway PostgreSQL at {} (removed on exit)",
