@@ -15,6 +15,12 @@ fn ids(messages: &[Message]) -> Vec<i32> {
     messages.iter().map(|m| m.id).collect()
 }
 
+/// Eli's first five messages in the notebook: ids 2, 5, …, 14 with 98, 95, … 86 bottles.
+fn assert_elis_first_five(messages: &[Message]) {
+    assert_eq!(ids(messages), [2, 5, 8, 11, 14]);
+    assert_eq!(contents(messages), bottles_of([98, 95, 92, 89, 86]));
+}
+
 fn bottles_of<const N: usize>(counts: [u32; N]) -> [String; N] {
     counts.map(|i| format!("{i} bottles of beer on the wall..."))
 }
@@ -47,10 +53,7 @@ async fn joined_load_gives_each_user_their_messages_in_order() {
         bottles_of([99, 96, 93, 90, 87])
     );
     assert!(nick.messages.iter().all(|m| m.user_id == 1));
-    assert_eq!(
-        contents(&users[1].messages[..5]),
-        bottles_of([98, 95, 92, 89, 86])
-    );
+    assert_elis_first_five(&users[1].messages[..5]);
     assert_eq!(contents(&users[0].messages[33..]), bottles_of([0]));
 }
 
@@ -66,11 +69,7 @@ async fn chained_filter_with_selectin_load_finds_eli() {
         (eli.id, eli.name.as_str(), eli.messages.len()),
         (2, "Eli", 33)
     );
-    assert_eq!(ids(&eli.messages[..5]), [2, 5, 8, 11, 14]);
-    assert_eq!(
-        contents(&eli.messages[..5]),
-        bottles_of([98, 95, 92, 89, 86])
-    );
+    assert_elis_first_five(&eli.messages[..5]);
 }
 
 #[tokio::test]
@@ -81,8 +80,7 @@ async fn messages_from_user_eli_returns_his_33() {
         .unwrap();
     assert_eq!(messages.len(), 33);
     assert!(messages.iter().all(|m| m.user_id == 2));
-    assert_eq!(ids(&messages[..5]), [2, 5, 8, 11, 14]);
-    assert_eq!(contents(&messages[..5]), bottles_of([98, 95, 92, 89, 86]));
+    assert_elis_first_five(&messages[..5]);
 }
 
 #[tokio::test]
@@ -193,15 +191,9 @@ async fn the_query_report_holds_every_notebook_cell() {
     );
     assert_eq!(report.users_named.len(), 1);
     assert_eq!(report.users_named[0].message_count, 33);
-    assert_eq!(
-        contents(&report.users_named[0].first_messages),
-        bottles_of([98, 95, 92, 89, 86])
-    );
+    assert_elis_first_five(&report.users_named[0].first_messages);
     assert_eq!(report.messages_from_user.count, 33);
-    assert_eq!(
-        ids(&report.messages_from_user.first_messages),
-        [2, 5, 8, 11, 14]
-    );
+    assert_elis_first_five(&report.messages_from_user.first_messages);
 }
 
 #[tokio::test]
