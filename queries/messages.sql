@@ -16,6 +16,7 @@ WHERE u.name = :name
 ORDER BY m.id;
 
 -- Many messages in one statement: contents[i] belongs to user_ids[i], inserted in array order.
+-- seed uses copy/messages.sql instead; `cargo bench` keeps measuring this typed alternative.
 --! insert_messages
 INSERT INTO message (content, user_id)
 SELECT content, user_id FROM unnest(:contents::text[], :user_ids::integer[]) AS t (content, user_id);

@@ -1,13 +1,15 @@
 //! The `bottles` command line: parse, open the database, run the steps, print, exit.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::{Database, SeedPlan, echo, reset, run_query_cells, seed};
+use crate::seed::{MAX_ROWS, NOTEBOOK_MESSAGES, NOTEBOOK_NAMES};
+use crate::{Database, SeedPlan, echo, reset, run_query_cells, seed_with_progress};
 
 const ABOUT: &str = "Reset, seed and query the notebook's users and messages in PostgreSQL";
 
@@ -45,17 +47,38 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Reset, seed and query: the whole notebook (the default)
-    Run(QueryArgs),
+    Run(RunArgs),
     /// Drop and recreate the tables from schema.sql, in one transaction
     Reset,
-    /// Insert the notebook's 3 users and 100 messages; refused unless the tables are empty
-    Seed,
+    /// Insert the notebook's 3 users and 100 messages (or --users/--messages); refused unless the tables are empty
+    Seed(SeedArgs),
     /// Run the notebook's query cells
     Query(QueryArgs),
 }
 
 /// The user the notebook's last two cells look up, for `query`, `run` and plain `bottles`.
 const DEFAULT_USER: &str = "Eli";
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    seed: SeedArgs,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+struct SeedArgs {
+    /// Users to insert: Nick, Eli and Paul first, then "User 4", "User 5", ...
+    #[arg(long, value_name = "N", default_value_t = NOTEBOOK_NAMES.len() as u32,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_ROWS)))]
+    users: u32,
+
+    /// Messages to insert, "{i} bottles of beer on the wall..." down to 0, dealt to the users in turn
+    #[arg(long, value_name = "M", default_value_t = NOTEBOOK_MESSAGES,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_ROWS)))]
+    messages: u32,
+}
 
 #[derive(Debug, Args)]
 struct QueryArgs {
@@ -78,7 +101,7 @@ pub fn main() -> ExitCode {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_ansi(std::io::stderr().is_terminal())
             .init();
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -129,8 +152,14 @@ fn load_dotenv() -> Result<(), String> {
 /// Runs the chosen steps and returns what to print.
 async fn run(cli: Cli) -> Result<String> {
     let db = Database::open(cli.database_url.as_deref()).await?;
-    let command = cli.command.unwrap_or(Command::Run(QueryArgs {
-        user: DEFAULT_USER.into(),
+    let command = cli.command.unwrap_or(Command::Run(RunArgs {
+        seed: SeedArgs {
+            users: NOTEBOOK_NAMES.len() as u32,
+            messages: NOTEBOOK_MESSAGES,
+        },
+        query: QueryArgs {
+            user: DEFAULT_USER.into(),
+        },
     }));
     if let Some(server) = db.local_server() {
         eprintln!(
@@ -149,8 +178,8 @@ async fn run(cli: Cli) -> Result<String> {
             let report = reset(&mut client).await?;
             (report.to_string(), to_json(&report))
         }
-        Command::Seed => {
-            let report = seed(&mut client, &SeedPlan::notebook()).await?;
+        Command::Seed(args) => {
+            let report = seed_showing_progress(&mut client, &args, !cli.json).await?;
             (report.to_string(), to_json(&report))
         }
         Command::Query(args) => {
@@ -159,8 +188,8 @@ async fn run(cli: Cli) -> Result<String> {
         }
         Command::Run(args) => {
             let reset = reset(&mut client).await?;
-            let seed = seed(&mut client, &SeedPlan::notebook()).await?;
-            let query = run_query_cells(&**client, &args.user).await?;
+            let seed = seed_showing_progress(&mut client, &args.seed, !cli.json).await?;
+            let query = run_query_cells(&**client, &args.query.user).await?;
             let text = format!("{reset}\n{seed}\n\n{query}");
             (text, to_json(&RunReport { reset, seed, query }))
         }
@@ -170,6 +199,33 @@ async fn run(cli: Cli) -> Result<String> {
     } else {
         text.trim_end().to_string()
     })
+}
+
+/// Seeds, with a progress bar on stderr when `show` and stderr is a terminal.
+async fn seed_showing_progress(
+    client: &mut tokio_postgres::Client,
+    args: &SeedArgs,
+    show: bool,
+) -> Result<crate::SeedReport> {
+    let plan = SeedPlan::new(args.users, args.messages)?;
+    let bar = if show && std::io::stderr().is_terminal() {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template(
+                "seed [{bar:30}] {human_pos}/{human_len} rows  {elapsed}, eta {eta}",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        )
+    } else {
+        ProgressBar::hidden()
+    };
+    let report = seed_with_progress(client, &plan, |progress| {
+        bar.set_length(progress.rows_total);
+        bar.set_position(progress.rows_done);
+    })
+    .await;
+    bar.finish_and_clear();
+    report
 }
 
 /// `bottles run --json`: one document with each step's result.

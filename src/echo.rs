@@ -10,11 +10,12 @@ use std::time::Instant;
 /// The `tracing` target of statement events.
 pub const TARGET: &str = "bottles::sql";
 
-/// The named queries as written in `queries/`, for display: the same text cornucopia compiled.
-const SOURCES: [&str; 3] = [
+/// The named queries as written in `queries/` (the same text cornucopia compiled) and `copy/`.
+const SOURCES: [&str; 4] = [
     include_str!("../queries/users.sql"),
     include_str!("../queries/messages.sql"),
     include_str!("../queries/tables.sql"),
+    include_str!("../copy/messages.sql"),
 ];
 
 static CATALOG: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
@@ -103,24 +104,30 @@ pub async fn timed<T: Outcome, E: fmt::Display>(
     let started = Instant::now();
     let result = query.await;
     if tracing::enabled!(target: TARGET, tracing::Level::INFO) {
-        let elapsed = started.elapsed();
         let outcome = match &result {
             Ok(value) => value.summary(),
             Err(err) => format!("failed: {err}"),
         };
-        let params = if params.is_empty() {
-            String::new()
-        } else {
-            format!(" {:?}", Params(params))
-        };
-        match sql(name) {
-            Some(sql) => {
-                tracing::info!(target: TARGET, "{sql}  -- {name}{params}: {outcome} in {elapsed:.2?}")
-            }
-            None => tracing::info!(target: TARGET, "{name}{params}  -- {outcome} in {elapsed:.2?}"),
-        }
+        finished(name, params, &outcome, started);
     }
     result
+}
+
+/// Logs a named query that ran from `started` until now with `outcome`, for work that is not
+/// one future (a stream consumed by the caller).
+pub fn finished(name: &str, params: &[(&str, &dyn Debug)], outcome: &str, started: Instant) {
+    let elapsed = started.elapsed();
+    let params = if params.is_empty() {
+        String::new()
+    } else {
+        format!(" {:?}", Params(params))
+    };
+    match sql(name) {
+        Some(sql) => {
+            tracing::info!(target: TARGET, "{sql}  -- {name}{params}: {outcome} in {elapsed:.2?}")
+        }
+        None => tracing::info!(target: TARGET, "{name}{params}  -- {outcome} in {elapsed:.2?}"),
+    }
 }
 
 /// Logs a statement that is not a named query (`BEGIN`, `COMMIT`, the schema script).
@@ -174,6 +181,7 @@ mod tests {
             "insert_messages",
             "drop_tables",
             "lock_tables",
+            "copy_messages",
         ];
         for name in names {
             let text = sql(name).unwrap_or_else(|| panic!("{name} missing"));

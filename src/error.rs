@@ -20,6 +20,10 @@ pub enum Error {
     )]
     AlreadySeeded { users: i64, messages: i64 },
 
+    /// A seed plan that cannot be inserted (no users, or more rows than integer ids allow).
+    #[error("invalid seed size: {0}")]
+    InvalidPlan(String),
+
     #[error("the tables \"user\" and message do not exist yet (run `bottles reset` first)")]
     MissingTables,
 

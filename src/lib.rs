@@ -29,7 +29,7 @@ pub use db::Database;
 pub use error::{Error, Result};
 pub use query::{
     QueryReport, UserWithMessages, message_count, messages_from, run_query_cells, user_count,
-    users_by_name_selectin, users_with_messages_joined,
+    users_by_name_selectin, users_with_messages_joined, users_with_messages_stream,
 };
 pub use reset::{ResetReport, reset};
-pub use seed::{SeedPlan, SeedReport, seed};
+pub use seed::{SeedPlan, SeedProgress, SeedReport, seed, seed_with_progress};

@@ -10,7 +10,9 @@ use bottles_codegen::queries::messages::{
 use bottles_codegen::queries::users::{
     UsersWithMessages, count_users, user_by_name, users_with_messages,
 };
-use futures::TryStreamExt;
+use std::time::Instant;
+
+use futures::{Stream, TryStreamExt};
 use serde::Serialize;
 
 use crate::echo;
@@ -38,54 +40,67 @@ pub async fn message_count(client: &impl GenericClient) -> Result<i64> {
         .map_err(Error::statement("count_messages"))
 }
 
-/// `select(User).options(joinedload(User.messages))`: one LEFT JOIN, folded into users as the
-/// rows stream in. A user without messages comes back with an empty list.
+/// `select(User).options(joinedload(User.messages))`, as a stream: one LEFT JOIN whose rows are
+/// grouped into users as they arrive (they come ordered by user id), so memory holds one user's
+/// messages at a time, however large the table. A user without messages has an empty list.
+pub fn users_with_messages_stream<C: GenericClient>(
+    client: &C,
+) -> impl Stream<Item = Result<UserWithMessages>> + '_ {
+    async_stream::try_stream! {
+        let started = Instant::now();
+        let statement = users_with_messages();
+        let rows = statement.bind(client).iter().await;
+        let rows = rows.map_err(Error::statement("users_with_messages"))?;
+        let mut rows = std::pin::pin!(rows);
+        let (mut pending, mut users, mut messages) = (None, 0u64, 0u64);
+        loop {
+            let row = rows.try_next().await;
+            let Some(row) = row.map_err(Error::statement("users_with_messages"))? else { break };
+            messages += u64::from(row.message_id.is_some());
+            if let Some(user) = push_joined_row(&mut pending, row) {
+                users += 1;
+                yield user;
+            }
+        }
+        if let Some(user) = pending {
+            users += 1;
+            yield user;
+        }
+        let outcome = format!("{users} users, {messages} messages");
+        echo::finished("users_with_messages", &[], &outcome, started);
+    }
+}
+
+/// The joined load, collected: every user with every message. Prefer
+/// [`users_with_messages_stream`] when the table may be large.
 pub async fn users_with_messages_joined(
     client: &impl GenericClient,
 ) -> Result<Vec<UserWithMessages>> {
-    let statement = users_with_messages();
-    let load = async {
-        let rows = statement.bind(client).iter().await?;
-        rows.try_fold(JoinedLoad::default(), |mut load, row| async move {
-            load.rows += 1;
-            push_joined_row(&mut load.users, row);
-            Ok(load)
-        })
-        .await
-    };
-    let load = echo::timed("users_with_messages", &[], load).await;
-    Ok(load.map_err(Error::statement("users_with_messages"))?.users)
+    users_with_messages_stream(client).try_collect().await
 }
 
-/// The joined load's users, and how many rows they were folded from (for `--echo`).
-#[derive(Default)]
-struct JoinedLoad {
-    users: Vec<UserWithMessages>,
-    rows: u64,
-}
-
-impl echo::Outcome for JoinedLoad {
-    fn summary(&self) -> String {
-        format!("{} rows into {} users", self.rows, self.users.len())
-    }
-}
-
-/// Appends one joined row: a new user when the id changes (rows come ordered by user id).
-fn push_joined_row(users: &mut Vec<UserWithMessages>, row: UsersWithMessages) {
-    if users.last().is_none_or(|user| user.id != row.user_id) {
-        users.push(UserWithMessages {
+/// Adds one joined row to `pending`, the user being assembled. When the row belongs to a new
+/// user, `pending` is replaced and the finished user returned.
+fn push_joined_row(
+    pending: &mut Option<UserWithMessages>,
+    row: UsersWithMessages,
+) -> Option<UserWithMessages> {
+    let finished = match pending {
+        Some(user) if user.id == row.user_id => None,
+        _ => pending.replace(UserWithMessages {
             id: row.user_id,
             name: row.user_name,
             messages: Vec::new(),
-        });
-    }
-    if let (Some(id), Some(content), Some(user)) = (row.message_id, row.content, users.last_mut()) {
+        }),
+    };
+    if let (Some(id), Some(content), Some(user)) = (row.message_id, row.content, pending) {
         user.messages.push(Message {
             id,
             content,
             user_id: row.user_id,
         });
     }
+    finished
 }
 
 /// `select(User).where(User.name == name).options(selectinload(User.messages))`: the users
@@ -192,6 +207,8 @@ impl From<Vec<Message>> for MessagesPreview {
     fn from(mut messages: Vec<Message>) -> Self {
         let count = messages.len();
         messages.truncate(PREVIEW_LEN);
+        // Give back the rest: a report of many users must not keep each one's full list alive.
+        messages.shrink_to_fit();
         Self {
             count,
             first_messages: messages,
@@ -202,17 +219,21 @@ impl From<Vec<Message>> for MessagesPreview {
 /// Runs every query cell for user `name`. The statements are independent, so they are sent
 /// together and pipelined on the one connection; results arrive in order.
 pub async fn run_query_cells(client: &impl GenericClient, name: &str) -> Result<QueryReport> {
+    // Each user is cut to a preview as it arrives, so no more than one user's messages are held.
+    let previews = users_with_messages_stream(client)
+        .map_ok(UserPreview::from)
+        .try_collect::<Vec<_>>();
     let (user_count, message_count, users, named, from_user) = tokio::try_join!(
         user_count(client),
         message_count(client),
-        users_with_messages_joined(client),
+        previews,
         users_by_name_selectin(client, name),
         messages_from(client, name),
     )?;
     Ok(QueryReport {
         user_count,
         message_count,
-        users_with_messages: users.into_iter().map(UserPreview::from).collect(),
+        users_with_messages: users,
         users_named: named.into_iter().map(UserPreview::from).collect(),
         messages_from_user: from_user.into(),
         name: name.to_string(),
@@ -234,15 +255,17 @@ mod tests {
 
     #[test]
     fn joined_rows_fold_into_users_including_users_without_messages() {
-        let mut users = Vec::new();
+        let (mut users, mut pending) = (Vec::new(), None);
         for r in [
             row(1, Some((1, "a"))),
             row(1, Some((3, "c"))),
             row(2, None),
             row(3, Some((2, "b"))),
         ] {
-            push_joined_row(&mut users, r);
+            users.extend(push_joined_row(&mut pending, r));
         }
+        assert_eq!(users.len(), 2, "the last user is still being assembled");
+        users.extend(pending);
         let shape: Vec<(i32, Vec<i32>)> = users
             .iter()
             .map(|u| (u.id, u.messages.iter().map(|m| m.id).collect()))

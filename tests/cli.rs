@@ -159,8 +159,8 @@ async fn echo_logs_each_statement_with_parameters_and_timing() {
         "CREATE INDEX message_user_id_idx ON message (user_id, id);  -- schema.sql: ok in ",
         "INSERT INTO \"user\" (name) SELECT name FROM unnest(:names::text[])",
         "-- insert_users {names: [\"Nick\", \"Eli\", \"Paul\"]}: 3 rows in ",
-        "-- insert_messages {contents: [\"99 bottles of beer on the wall...\", ",
-        "… 100 items]}: 100 rows affected in ",
+        "COPY message (content, user_id) FROM STDIN (FORMAT binary)  -- copy_messages {rows: 100}: 100 rows affected in ",
+        "-- users_with_messages: 3 users, 100 messages in ",
         "bottles::sql: COMMIT  -- ok in ",
         "WHERE u.name = :name ORDER BY m.id  -- messages_from_user {name: \"Eli\"}: 33 rows in ",
     ] {
