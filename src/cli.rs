@@ -183,13 +183,13 @@ async fn run(cli: Cli) -> Result<String> {
             (report.to_string(), to_json(&report))
         }
         Command::Query(args) => {
-            let report = run_query_cells(&**client, &args.user).await?;
+            let report = run_query_cells(&client, &args.user).await?;
             (report.to_string(), to_json(&report))
         }
         Command::Run(args) => {
             let reset = reset(&mut client).await?;
             let seed = seed_showing_progress(&mut client, &args.seed, !cli.json).await?;
-            let query = run_query_cells(&**client, &args.query.user).await?;
+            let query = run_query_cells(&client, &args.query.user).await?;
             let text = format!("{reset}\n{seed}\n\n{query}");
             (text, to_json(&RunReport { reset, seed, query }))
         }
@@ -203,7 +203,7 @@ async fn run(cli: Cli) -> Result<String> {
 
 /// Seeds, with a progress bar on stderr when `show` and stderr is a terminal.
 async fn seed_showing_progress(
-    client: &mut tokio_postgres::Client,
+    client: &mut deadpool_postgres::Client,
     args: &SeedArgs,
     show: bool,
 ) -> Result<crate::SeedReport> {

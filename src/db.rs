@@ -17,6 +17,27 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_POOL_WAIT: Duration = Duration::from_secs(30);
 pub const DEFAULT_POOL_SIZE: usize = 16;
 
+/// How the pool connects, how large it grows and how long callers wait for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Most connections open at once.
+    pub size: usize,
+    /// How long opening a connection may take; a `connect_timeout` in the URL wins.
+    pub connect_timeout: Duration,
+    /// How long a caller waits for a free connection when all `size` are in use.
+    pub wait_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            size: DEFAULT_POOL_SIZE,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            wait_timeout: DEFAULT_POOL_WAIT,
+        }
+    }
+}
+
 /// A connection pool, plus the server it talks to when bottles started one itself.
 pub struct Database {
     pool: Pool,
@@ -39,6 +60,11 @@ impl Database {
     /// Connects to `url`, or with `None` starts a throwaway local PostgreSQL (removed on drop).
     /// Checks out one connection so a bad URL or an unreachable server fails here, clearly.
     pub async fn open(url: Option<&str>) -> Result<Self> {
+        Self::open_with(url, PoolOptions::default()).await
+    }
+
+    /// [`Database::open`] with pool settings of your own.
+    pub async fn open_with(url: Option<&str>, options: PoolOptions) -> Result<Self> {
         let (config, local_server) = match url {
             Some(url) => (parse_url(url)?, None),
             None => {
@@ -50,7 +76,7 @@ impl Database {
                 (parse_url(&server.url())?, Some(server))
             }
         };
-        let database = Self::from_config(config, local_server)?;
+        let database = Self::from_config(config, local_server, options)?;
         drop(database.client().await?);
         Ok(database)
     }
@@ -58,9 +84,10 @@ impl Database {
     fn from_config(
         mut config: tokio_postgres::Config,
         local_server: Option<LocalServer>,
+        options: PoolOptions,
     ) -> Result<Self> {
         if config.get_connect_timeout().is_none() {
-            config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
+            config.connect_timeout(options.connect_timeout);
         }
         let target = describe_target(&config);
         // Fast recycling: a broken connection surfaces as an error on use and is then discarded.
@@ -69,10 +96,10 @@ impl Database {
         };
         let manager = Manager::from_config(config, NoTls, manager_config);
         let pool = Pool::builder(manager)
-            .max_size(DEFAULT_POOL_SIZE)
+            .max_size(options.size)
             .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(DEFAULT_POOL_WAIT))
-            .create_timeout(Some(DEFAULT_CONNECT_TIMEOUT))
+            .wait_timeout(Some(options.wait_timeout))
+            .create_timeout(Some(options.connect_timeout))
             .build()
             .map_err(|err| Error::Connect {
                 target: target.clone(),
@@ -105,6 +132,20 @@ impl Database {
     }
 }
 
+/// `url` pointed at database `name`, keeping user, password, host and options; works for
+/// `postgres://` URLs and `key=value` strings.
+pub fn with_database(url: &str, name: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return format!("{url} dbname={name}");
+    };
+    let (location, query) = rest
+        .split_once('?')
+        .map_or((rest, None), |(l, q)| (l, Some(q)));
+    let authority = location.split('/').next().unwrap_or_default();
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
 /// Parses a `postgres://` URL or a `key=value` connection string.
 pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
     if url.trim().is_empty() {
@@ -131,9 +172,9 @@ pub fn describe_target(config: &tokio_postgres::Config) -> String {
 /// Runs `work` in one transaction: committed if it returns `Ok`, rolled back otherwise (and by
 /// the server if the connection dies first), so callers never leave half their writes behind.
 pub(crate) async fn in_transaction<T>(
-    client: &mut tokio_postgres::Client,
+    client: &mut deadpool_postgres::Client,
     step: &'static str,
-    work: impl AsyncFnOnce(&tokio_postgres::Transaction<'_>) -> Result<T>,
+    work: impl AsyncFnOnce(&deadpool_postgres::Transaction<'_>) -> Result<T>,
 ) -> Result<T> {
     echo::statement("BEGIN");
     let transaction = client.transaction().await.map_err(Error::statement(step))?;

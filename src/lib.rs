@@ -10,7 +10,7 @@
 //! let mut client = db.client().await?;
 //! bottles::reset(&mut client).await?;
 //! bottles::seed(&mut client, &bottles::SeedPlan::notebook()).await?;
-//! let report = bottles::run_query_cells(&**client, "Eli").await?;
+//! let report = bottles::run_query_cells(&client, "Eli").await?;
 //! assert_eq!(report.messages_from_user.count, 33);
 //! # Ok(()) }
 //! ```
@@ -25,7 +25,7 @@ pub mod reset;
 pub mod seed;
 
 pub use bottles_codegen as codegen;
-pub use db::Database;
+pub use db::{Database, PoolOptions};
 pub use error::{Error, Result};
 pub use query::{
     QueryReport, UserWithMessages, message_count, messages_from, run_query_cells, user_count,

@@ -17,9 +17,10 @@ pub struct ResetReport {
 
 /// Drops `message` and `"user"` if they exist and runs `schema.sql`, in one transaction: on any
 /// failure the old tables and their rows are still there. Safe to run any number of times.
-pub async fn reset(client: &mut tokio_postgres::Client) -> Result<ResetReport> {
+pub async fn reset(client: &mut deadpool_postgres::Client) -> Result<ResetReport> {
     in_transaction(client, "reset", async |tx| {
-        echo::timed("drop_tables", &[], drop_tables().bind(tx))
+        let drop = async { drop_tables().prepare(tx).await?.bind(tx).await };
+        echo::timed("drop_tables", &[], drop)
             .await
             .map_err(Error::statement("reset"))?;
         echo::timed("schema.sql", &[], tx.batch_execute(SCHEMA))

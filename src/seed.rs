@@ -7,9 +7,9 @@
 
 use bottles_codegen::queries::tables::lock_tables;
 use bottles_codegen::queries::users::insert_users;
+use deadpool_postgres::Transaction;
 use postgres_types::Type;
 use serde::Serialize;
-use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 
 use crate::db::in_transaction;
@@ -112,7 +112,7 @@ pub struct SeedProgress {
 }
 
 /// Inserts `plan` into empty tables, all or nothing. See [`seed_with_progress`].
-pub async fn seed(client: &mut tokio_postgres::Client, plan: &SeedPlan) -> Result<SeedReport> {
+pub async fn seed(client: &mut deadpool_postgres::Client, plan: &SeedPlan) -> Result<SeedReport> {
     seed_with_progress(client, plan, |_| {}).await
 }
 
@@ -122,15 +122,16 @@ pub async fn seed(client: &mut tokio_postgres::Client, plan: &SeedPlan) -> Resul
 /// one inserts and the other then finds the rows and is refused with
 /// [`Error::AlreadySeeded`]; that refusal changes nothing.
 pub async fn seed_with_progress(
-    client: &mut tokio_postgres::Client,
+    client: &mut deadpool_postgres::Client,
     plan: &SeedPlan,
     mut progress: impl FnMut(SeedProgress),
 ) -> Result<SeedReport> {
     in_transaction(client, "seed", async |tx| {
-        echo::timed("lock_tables", &[], lock_tables().bind(tx))
+        let lock = async { lock_tables().prepare(tx).await?.bind(tx).await };
+        echo::timed("lock_tables", &[], lock)
             .await
             .map_err(Error::statement("seed"))?;
-        let (users, messages) = (user_count(tx).await?, message_count(tx).await?);
+        let (users, messages) = tokio::try_join!(user_count(tx), message_count(tx))?;
         if users > 0 || messages > 0 {
             return Err(Error::AlreadySeeded { users, messages });
         }
@@ -159,7 +160,8 @@ async fn insert_all_users(
     report: &mut impl FnMut(u64),
 ) -> Result<Vec<i32>> {
     let mut ids = Vec::with_capacity(plan.users as usize);
-    let insert = insert_users();
+    let insert = insert_users().prepare(tx).await;
+    let insert = insert.map_err(Error::statement("seed"))?;
     let mut start = 0;
     while start < plan.users {
         let end = plan.users.min(start + USER_BATCH as u32);
@@ -189,7 +191,8 @@ async fn copy_messages(
 ) -> Result<u64> {
     let sql = echo::sql("copy_messages").expect("copy/messages.sql names copy_messages");
     let copy = async {
-        let sink = tx.copy_in(sql).await?;
+        let statement = tx.prepare_cached(sql).await?;
+        let sink = tx.copy_in(&statement).await?;
         let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT4]);
         let mut writer = std::pin::pin!(writer);
         for index in 0..plan.messages {

@@ -223,7 +223,7 @@ async fn a_second_seed_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn two_seeds_at_once_insert_the_data_exactly_once() {
     let test = TestDb::empty().await;
-    bottles::reset(&mut *test.client().await).await.unwrap();
+    bottles::reset(&mut test.client().await).await.unwrap();
     let (mut first, mut second) = (test.client().await, test.client().await);
     let plan = SeedPlan::notebook();
     let (a, b) = tokio::join!(

@@ -164,3 +164,21 @@ async fn cli_refuses_sizes_that_cannot_be_seeded_and_changes_nothing() {
     let client = test.client().await;
     assert_eq!(bottles::user_count(&**client).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn one_pooled_connection_runs_the_pipeline_again_after_reset_replaced_the_tables() {
+    // Its cached prepared statements name tables that reset drops and creates again.
+    let test = TestDb::empty().await;
+    let mut client = test.client().await;
+    let mut reports = Vec::new();
+    for _ in 0..2 {
+        bottles::reset(&mut client).await.unwrap();
+        bottles::seed(&mut client, &SeedPlan::notebook())
+            .await
+            .unwrap();
+        reports.push(bottles::run_query_cells(&client, "Eli").await.unwrap());
+    }
+    assert_eq!(reports[0], reports[1]);
+    assert_eq!(reports[1].messages_from_user.count, 33);
+    assert_eq!(reports[1].users_with_messages[0].message_count, 34);
+}

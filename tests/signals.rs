@@ -28,7 +28,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 #[tokio::test]
 async fn ctrl_c_mid_seed_exits_130_and_writes_nothing() {
     let test = TestDb::empty().await;
-    bottles::reset(&mut *test.client().await).await.unwrap();
+    bottles::reset(&mut test.client().await).await.unwrap();
     // Hold a conflicting lock so the seed blocks inside its transaction.
     let mut blocker = test.client().await;
     let transaction = blocker.transaction().await.unwrap();

@@ -23,19 +23,6 @@ pub fn admin_url() -> &'static str {
     })
 }
 
-/// `url` pointed at database `name` (URL or key=value form).
-pub fn with_database(url: &str, name: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return format!("{url} dbname={name}");
-    };
-    let (location, query) = rest
-        .split_once('?')
-        .map_or((rest, None), |(l, q)| (l, Some(q)));
-    let authority = location.split('/').next().unwrap_or_default();
-    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{scheme}://{authority}/{name}{query}")
-}
-
 async fn admin_client() -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(admin_url(), NoTls)
         .await
@@ -59,7 +46,7 @@ impl TestDb {
             .batch_execute(&format!(r#"CREATE DATABASE "{name}""#))
             .await
             .expect("create db");
-        let url = with_database(admin_url(), &name);
+        let url = bottles::db::with_database(admin_url(), &name);
         let db = Database::open(Some(&url))
             .await
             .expect("open the test database");

@@ -1,15 +1,23 @@
 //! `cargo xtask codegen [--check]`: regenerate `codegen/`, or only check that it is current.
+//! `cargo xtask bench [FILTER]`: run the benchmarks against their peers (see bench.rs).
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]
+mod bench;
+
+const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask bench [-- CRITERION ARGS]
 
   codegen          regenerate codegen/ from schema.sql and queries/ (cornucopia, against a
                    throwaway local PostgreSQL)
-  codegen --check  generate into a temporary directory and fail if codegen/ differs";
+  codegen --check  generate into a temporary directory and fail if codegen/ differs
+  bench            run every benchmark (bench/) and print each ratio against its target;
+                   uses DATABASE_URL if set, else a throwaway local PostgreSQL";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("bench") {
+        return finish(bench::run(&args[1..]));
+    }
     let check = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["codegen"] => false,
         ["codegen", "--check"] => true,
@@ -22,7 +30,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(check) {
+    finish(run(check))
+}
+
+fn finish(outcome: Result<String, String>) -> ExitCode {
+    match outcome {
         Ok(message) => {
             println!("{message}");
             ExitCode::SUCCESS

@@ -1,0 +1,173 @@
+//! Benchmark 2: seeding 10 000 users and 1 000 000 messages into freshly reset tables.
+//!
+//! bottles' `seed` (typed `insert_users`, then binary COPY of the messages) against the ingest
+//! limit, a plain text `COPY ... FROM STDIN` of the same rows from a buffer rendered before the
+//! clock starts; against the typed `unnest` insert it chose COPY over; and against SQLAlchemy's
+//! bulk insert. Every run inserts into the same indexed, constrained tables from `schema.sql`.
+
+use std::time::{Duration, Instant};
+
+use bottles::codegen::queries::messages::insert_messages;
+use bottles::codegen::queries::users::insert_users;
+use bottles::{Database, SeedPlan};
+use bottles_bench::{Target, fresh_database, report, report_medians, run_quietly, sqlalchemy};
+use bytes::Bytes;
+use criterion::{Criterion, SamplingMode};
+use futures::SinkExt;
+
+const GROUP: &str = "seed_10k_users_1m_messages";
+const USERS: u32 = 10_000;
+const MESSAGES: u32 = 1_000_000;
+/// Messages per `insert_messages` statement in the unnest variant.
+const UNNEST_BATCH: u32 = 50_000;
+
+fn main() {
+    bottles_bench::begin();
+    let runtime = bottles_bench::runtime();
+    let url = runtime.block_on(fresh_database("bench_seed"));
+    let db = runtime.block_on(Database::open(Some(&url))).unwrap();
+    let plan = SeedPlan::new(USERS, MESSAGES).unwrap();
+    let (users_text, messages_text) = copy_text(&plan);
+
+    let mut criterion = Criterion::default().configure_from_args();
+    let mut group = criterion.benchmark_group(GROUP);
+    // One seed per sample: each takes seconds, and a fresh reset comes first (not timed).
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(1));
+    group.bench_function("bottles", |b| {
+        b.to_async(&runtime).iter_custom(|n| {
+            time_after_reset(&db, n, async |client| {
+                bottles::seed(client, &plan).await.unwrap();
+            })
+        })
+    });
+    group.bench_function("unnest", |b| {
+        b.to_async(&runtime).iter_custom(|n| {
+            time_after_reset(&db, n, async |client| seed_with_unnest(client, &plan).await)
+        })
+    });
+    group.bench_function("copy_text", |b| {
+        b.to_async(&runtime).iter_custom(|n| {
+            time_after_reset(&db, n, async |client| {
+                plain_copy(client, &users_text, &messages_text).await
+            })
+        })
+    });
+    group.finish();
+    criterion.final_summary();
+
+    report_medians(
+        "2. seed 10k/1M: bottles / plain COPY",
+        GROUP,
+        ("bottles", "copy_text"),
+        Some(Target::AtMost(1.3)),
+    );
+    report_medians(
+        "2. seed 10k/1M: typed unnest inserts / bottles (binary COPY)",
+        GROUP,
+        ("unnest", "bottles"),
+        None,
+    );
+    if let Some(ours) = bottles_bench::median(GROUP, "bottles") {
+        runtime.block_on(async {
+            bottles::reset(&mut db.client().await.unwrap())
+                .await
+                .unwrap()
+        });
+        let args = [
+            "bulk-seed",
+            &url,
+            "--users",
+            "10000",
+            "--messages",
+            "1000000",
+        ];
+        let seconds: f64 = run_quietly(sqlalchemy().args(args)).trim().parse().unwrap();
+        let python = Duration::from_secs_f64(seconds);
+        report(
+            "2. seed 10k/1M: SQLAlchemy bulk insert / bottles",
+            python,
+            ours,
+            Some(Target::AtLeast(20.0)),
+        );
+    }
+}
+
+/// Runs `seed` `iterations` times, each after an untimed reset; returns the time seeding took.
+async fn time_after_reset(
+    db: &Database,
+    iterations: u64,
+    mut seed: impl AsyncFnMut(&mut deadpool_postgres::Client),
+) -> Duration {
+    let mut client = db.client().await.unwrap();
+    let mut measured = Duration::ZERO;
+    for _ in 0..iterations {
+        bottles::reset(&mut client).await.unwrap();
+        let started = Instant::now();
+        seed(&mut client).await;
+        measured += started.elapsed();
+    }
+    measured
+}
+
+/// The alternative to COPY: `insert_users`, then `insert_messages` over arrays of
+/// [`UNNEST_BATCH`] rows, in one transaction.
+async fn seed_with_unnest(client: &mut deadpool_postgres::Client, plan: &SeedPlan) {
+    let tx = client.transaction().await.unwrap();
+    let names: Vec<String> = (0..plan.user_count()).map(|i| plan.user_name(i)).collect();
+    let mut ids = insert_users().bind(&tx, &names).all().await.unwrap();
+    ids.sort_unstable();
+    let insert = insert_messages().prepare(&tx).await.unwrap();
+    for start in (0..plan.message_count()).step_by(UNNEST_BATCH as usize) {
+        let end = plan.message_count().min(start + UNNEST_BATCH);
+        let (contents, user_ids): (Vec<String>, Vec<i32>) = (start..end)
+            .map(|index| {
+                let (content, author) = plan.message(index);
+                (content, ids[author as usize])
+            })
+            .unzip();
+        insert.bind(&tx, &contents, &user_ids).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The ingest limit: text COPY of ready-made rows, users then messages, in one transaction.
+async fn plain_copy(client: &mut deadpool_postgres::Client, users: &Bytes, messages: &[Bytes]) {
+    let tx = client.transaction().await.unwrap();
+    for (sql, chunks) in [
+        (
+            r#"COPY "user" (name) FROM STDIN"#,
+            std::slice::from_ref(users),
+        ),
+        ("COPY message (content, user_id) FROM STDIN", messages),
+    ] {
+        let sink = tx.copy_in(sql).await.unwrap();
+        let mut sink = std::pin::pin!(sink);
+        for chunk in chunks {
+            sink.feed(chunk.clone()).await.unwrap();
+        }
+        sink.as_mut().finish().await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The plan's rows in COPY's text format; a fresh table numbers its users from 1.
+fn copy_text(plan: &SeedPlan) -> (Bytes, Vec<Bytes>) {
+    let users: String = (0..plan.user_count())
+        .map(|i| plan.user_name(i) + "\n")
+        .collect();
+    let mut chunks = Vec::new();
+    let mut chunk = String::new();
+    for index in 0..plan.message_count() {
+        let (content, author) = plan.message(index);
+        chunk.push_str(&format!("{content}\t{}\n", author + 1));
+        if chunk.len() >= 1 << 20 {
+            chunks.push(Bytes::from(std::mem::take(&mut chunk)));
+        }
+    }
+    chunks.push(Bytes::from(chunk));
+    (Bytes::from(users), chunks)
+}

@@ -1,0 +1,225 @@
+//! What every benchmark shares: the server, fresh databases, the peers' tools, and the report
+//! that turns criterion's medians into ratios against each target.
+//!
+//! Run through `cargo xtask bench`, which builds the release `bottles` binary, prepares the
+//! SQLAlchemy virtualenv, starts a throwaway server unless `DATABASE_URL` is set, and passes
+//! their locations in the `BOTTLES_BENCH_*` variables read here.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use throwaway_pg::LocalServer;
+use tokio_postgres::NoTls;
+
+/// The server the benchmarks run against: `DATABASE_URL`, or one started for this process.
+pub fn admin_url() -> &'static str {
+    static SERVER: OnceLock<LocalServer> = OnceLock::new();
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => SERVER
+            .get_or_init(|| LocalServer::start().expect("start a throwaway PostgreSQL"))
+            .url(),
+    })
+}
+
+/// A connection for setup work (not measured).
+pub async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("connect to the benchmark server");
+    tokio::spawn(connection);
+    client
+}
+
+/// Creates database `name` afresh (dropping an old one) and returns its URL.
+pub async fn fresh_database(name: &str) -> String {
+    let admin = connect(admin_url()).await;
+    for statement in [
+        format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#),
+        format!(r#"CREATE DATABASE "{name}""#),
+    ] {
+        let done = admin.batch_execute(&statement).await;
+        done.expect("create the benchmark database");
+    }
+    bottles::db::with_database(admin_url(), name)
+}
+
+/// A fresh database holding bottles' tables, seeded with `plan`.
+pub async fn seeded_database(name: &str, plan: bottles::SeedPlan) -> String {
+    let url = fresh_database(name).await;
+    let db = bottles::Database::open(Some(&url)).await.unwrap();
+    let mut client = db.client().await.unwrap();
+    bottles::reset(&mut client).await.unwrap();
+    bottles::seed(&mut client, &plan).await.unwrap();
+    url
+}
+
+/// `VACUUM` of the whole database, catalogs included: reset's DROP and CREATE leave dead catalog
+/// rows behind, and hundreds of them make the next peer's DDL slower than the last one's.
+pub async fn vacuum(url: &str) {
+    let client = connect(url).await;
+    client.batch_execute("VACUUM").await.expect("VACUUM");
+}
+
+/// A multi-threaded runtime like the `bottles` binary's.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("a tokio runtime")
+}
+
+fn env_path(name: &str, hint: &str) -> PathBuf {
+    match std::env::var_os(name) {
+        Some(path) => PathBuf::from(path),
+        None => panic!("{name} is not set: run the benchmarks with `cargo xtask bench` ({hint})"),
+    }
+}
+
+/// The release `bottles` binary.
+pub fn bottles_bin() -> PathBuf {
+    env_path("BOTTLES_BENCH_BIN", "it builds bottles in release mode")
+}
+
+/// `python notebook.py` in the virtualenv with the pinned SQLAlchemy and asyncpg.
+pub fn sqlalchemy() -> Command {
+    let python = env_path(
+        "BOTTLES_BENCH_PYTHON",
+        "it creates the SQLAlchemy virtualenv",
+    );
+    let mut command = Command::new(python);
+    command.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/notebook.py"));
+    command
+}
+
+/// Runs `command` to completion, quietly; panics with its stderr if it fails.
+pub fn run_quietly(command: &mut Command) -> String {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|err| panic!("could not run {command:?}: {err}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs `command` with its output discarded and returns its peak resident set size in bytes,
+/// as the kernel accounted it (`wait4`'s `ru_maxrss`).
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also reports its usage
+pub fn peak_rss(command: &mut Command) -> u64 {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn the measured command");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not waited for elsewhere; the pointers are valid.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{command:?} failed"
+    );
+    u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024
+}
+
+/// Marks the start of a benchmark binary's run; [`median`] ignores results older than this.
+pub fn begin() {
+    RUN_STARTED.get_or_init(SystemTime::now);
+}
+
+static RUN_STARTED: OnceLock<SystemTime> = OnceLock::new();
+
+/// criterion's median time for `group`/`function` from this run, or `None` if it was filtered
+/// out. Ids must be plain words: criterion rewrites other characters in its directory names.
+pub fn median(group: &str, function: &str) -> Option<Duration> {
+    let path = criterion_home()
+        .join(group)
+        .join(function)
+        .join("new/estimates.json");
+    let written = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+    if RUN_STARTED.get().is_some_and(|&started| written < started) {
+        return None; // left over from an earlier run
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let estimates: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let nanos = estimates["median"]["point_estimate"].as_f64()?;
+    Some(Duration::from_secs_f64(nanos / 1e9))
+}
+
+fn criterion_home() -> PathBuf {
+    match std::env::var_os("CRITERION_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/criterion")),
+    }
+}
+
+/// Which way a ratio has to go.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Target {
+    fn met(self, ratio: f64) -> bool {
+        match self {
+            Target::AtMost(limit) => ratio <= limit,
+            Target::AtLeast(floor) => ratio >= floor,
+        }
+    }
+}
+
+/// Prints one result line, `what`: `slower / faster` as a ratio with both times and the
+/// verdict against `target`, and appends it to the run's summary (printed by `cargo xtask bench`).
+pub fn report(what: &str, top: Duration, bottom: Duration, target: Option<Target>) {
+    let ratio = top.as_secs_f64() / bottom.as_secs_f64();
+    let mut line = format!("{what:<62} {ratio:>7.2}×  ({top:.2?} / {bottom:.2?})");
+    let _ = match target {
+        Some(Target::AtMost(limit)) => write!(line, "  target ≤ {limit}×"),
+        Some(Target::AtLeast(floor)) => write!(line, "  target ≥ {floor}×"),
+        None => write!(line, "  (for reference)"),
+    };
+    if let Some(target) = target {
+        line.push_str(if target.met(ratio) {
+            "  met"
+        } else {
+            "  MISSED"
+        });
+    }
+    note(&line);
+}
+
+/// Prints a line that is not a ratio (a rate, a peak RSS) and adds it to the summary.
+pub fn note(line: &str) {
+    println!("{line}");
+    let summary = criterion_home().join("../bench-summary.txt");
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(summary)
+    {
+        let _ = writeln!(file, "{line}");
+    }
+}
+
+/// Reports `numerator / denominator` of two medians measured in `group` in this run.
+pub fn report_medians(
+    what: &str,
+    group: &str,
+    (numerator, denominator): (&str, &str),
+    target: Option<Target>,
+) {
+    match (median(group, numerator), median(group, denominator)) {
+        (Some(top), Some(bottom)) => report(what, top, bottom, target),
+        _ => println!("{what}: not measured in this run"),
+    }
+}
