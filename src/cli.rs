@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::seed::{MAX_ROWS, NOTEBOOK_MESSAGES, NOTEBOOK_NAMES};
-use crate::{Database, SeedPlan, echo, reset, run_query_cells, seed_with_progress};
+use crate::{Database, PoolOptions, SeedPlan, echo, reset, run_query_cells, seed_with_progress};
 
 const ABOUT: &str = "Reset, seed and query the notebook's users and messages in PostgreSQL";
 
@@ -31,6 +32,16 @@ pub struct Cli {
         value_name = "URL"
     )]
     database_url: Option<String>,
+
+    /// Give up connecting after this long (e.g. 10s, 500ms; a plain number is seconds)
+    #[arg(long, global = true, env = "BOTTLES_CONNECT_TIMEOUT", value_name = "DURATION",
+          default_value = "10s", value_parser = parse_duration)]
+    connect_timeout: Duration,
+
+    /// Have the server cancel any statement running longer than this (0: no limit)
+    #[arg(long, global = true, env = "BOTTLES_STATEMENT_TIMEOUT", value_name = "DURATION",
+          default_value = "0", value_parser = parse_statement_timeout)]
+    statement_timeout: Duration,
 
     /// Log every statement with its parameters and elapsed time to stderr (like SQLAlchemy's echo=True)
     #[arg(long, global = true)]
@@ -149,9 +160,34 @@ fn load_dotenv() -> Result<(), String> {
     }
 }
 
+/// `10s`, `500ms`, `2m`, or a plain (possibly fractional) number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    const HINT: &str = "use e.g. 10s, 500ms or 2m";
+    let text = text.trim();
+    match text.parse::<f64>() {
+        Ok(seconds) => Duration::try_from_secs_f64(seconds)
+            .map_err(|_| format!("not a duration of zero or more seconds ({HINT})")),
+        Err(_) => humantime::parse_duration(text).map_err(|err| format!("{err} ({HINT})")),
+    }
+}
+
+/// PostgreSQL keeps `statement_timeout` in milliseconds in a 32-bit integer.
+fn parse_statement_timeout(text: &str) -> Result<Duration, String> {
+    let limit = parse_duration(text)?;
+    if limit.as_millis() > i32::MAX as u128 {
+        return Err("PostgreSQL allows at most 2147483647ms (about 24 days)".into());
+    }
+    Ok(limit)
+}
+
 /// Runs the chosen steps and returns what to print.
 async fn run(cli: Cli) -> Result<String> {
-    let db = Database::open(cli.database_url.as_deref()).await?;
+    let options = PoolOptions {
+        connect_timeout: cli.connect_timeout,
+        statement_timeout: Some(cli.statement_timeout).filter(|limit| !limit.is_zero()),
+        ..PoolOptions::default()
+    };
+    let db = Database::open_with(cli.database_url.as_deref(), options).await?;
     let command = cli.command.unwrap_or(Command::Run(RunArgs {
         seed: SeedArgs {
             users: NOTEBOOK_NAMES.len() as u32,
@@ -238,4 +274,22 @@ struct RunReport {
 
 fn to_json(report: &impl Serialize) -> String {
     serde_json::to_string(report).expect("reports hold only strings and numbers")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units_or_plain_seconds() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        for bad in ["-1", "soon", "", "NaN", "1e300", "10 parsecs"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_statement_timeout("30d").is_err());
+        assert_eq!(parse_statement_timeout("2m"), Ok(Duration::from_secs(120)));
+    }
 }

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use throwaway_pg::LocalServer;
-use tokio_postgres::NoTls;
 use tokio_postgres::config::Host;
 
 use crate::echo;
@@ -26,6 +25,9 @@ pub struct PoolOptions {
     pub connect_timeout: Duration,
     /// How long a caller waits for a free connection when all `size` are in use.
     pub wait_timeout: Duration,
+    /// The server cancels any statement running longer (`statement_timeout`); `None` leaves
+    /// the server's own setting (by default no limit).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for PoolOptions {
@@ -34,6 +36,7 @@ impl Default for PoolOptions {
             size: DEFAULT_POOL_SIZE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             wait_timeout: DEFAULT_POOL_WAIT,
+            statement_timeout: None,
         }
     }
 }
@@ -89,17 +92,30 @@ impl Database {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.connect_timeout);
         }
+        // tokio-postgres times only the TCP connect; the pool's create timeout also covers a
+        // server that accepts and then never answers the handshake.
+        let connect_timeout = *config
+            .get_connect_timeout()
+            .unwrap_or(&options.connect_timeout);
+        if let Some(limit) = options.statement_timeout {
+            let setting = format!("-c statement_timeout={}", limit.as_millis());
+            let options = match config.get_options() {
+                Some(existing) => format!("{existing} {setting}"),
+                None => setting,
+            };
+            config.options(&options);
+        }
         let target = describe_target(&config);
         // Fast recycling: a broken connection surfaces as an error on use and is then discarded.
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
-        let manager = Manager::from_config(config, NoTls, manager_config);
+        let manager = Manager::from_config(config, crate::tls::connector(), manager_config);
         let pool = Pool::builder(manager)
             .max_size(options.size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(options.wait_timeout))
-            .create_timeout(Some(options.connect_timeout))
+            .create_timeout(Some(connect_timeout))
             .build()
             .map_err(|err| Error::Connect {
                 target: target.clone(),

@@ -98,7 +98,7 @@ fn plural(count: u64, noun: &str) -> String {
 /// Awaits a named query, logging its SQL, `params`, outcome and elapsed time when echo is on.
 pub async fn timed<T: Outcome, E: fmt::Display>(
     name: &'static str,
-    params: &[(&str, &dyn Debug)],
+    params: &[(&str, &(dyn Debug + Sync))],
     query: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
     let started = Instant::now();
@@ -115,7 +115,12 @@ pub async fn timed<T: Outcome, E: fmt::Display>(
 
 /// Logs a named query that ran from `started` until now with `outcome`, for work that is not
 /// one future (a stream consumed by the caller).
-pub fn finished(name: &str, params: &[(&str, &dyn Debug)], outcome: &str, started: Instant) {
+pub fn finished(
+    name: &str,
+    params: &[(&str, &(dyn Debug + Sync))],
+    outcome: &str,
+    started: Instant,
+) {
     let elapsed = started.elapsed();
     let params = if params.is_empty() {
         String::new()
@@ -135,7 +140,7 @@ pub fn statement(text: &str) {
     tracing::info!(target: TARGET, "{text}");
 }
 
-struct Params<'a>(&'a [(&'a str, &'a dyn Debug)]);
+struct Params<'a>(&'a [(&'a str, &'a (dyn Debug + Sync))]);
 
 impl Debug for Params<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

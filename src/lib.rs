@@ -23,6 +23,7 @@ pub mod query;
 mod report;
 pub mod reset;
 pub mod seed;
+mod tls;
 
 pub use bottles_codegen as codegen;
 pub use db::{Database, PoolOptions};

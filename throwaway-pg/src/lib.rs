@@ -12,6 +12,7 @@
 //! spawned child: no `sudo`, `su` or `runuser` is needed.
 
 mod binaries;
+mod options;
 
 use std::fs;
 use std::io::{self, Read};
@@ -24,6 +25,8 @@ use std::time::{Duration, Instant};
 use nix::unistd::{Gid, Uid, User};
 
 pub use binaries::{BinDir, find_bin_dir};
+pub use options::Options;
+use options::configure;
 
 /// How long a fresh cluster may take to accept connections before we give up.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -33,11 +36,19 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 pub const SUPERUSER: &str = "postgres";
 
 /// Runs the server as its owner, stops it when our end of stdin closes, then removes the files.
+/// A `restart` line on stdin stops the server (fast shutdown) and starts it again.
 /// `$1` is the directory to remove, `$2` the log file, the rest the `postgres` command line.
 const WATCHDOG: &str = r#"root=$1; log=$2; shift 2
 "$@" >>"$log" 2>&1 &
 server=$!
-while read -r _; do :; done
+while read -r command; do
+  if [ "$command" = restart ]; then
+    kill -INT "$server" 2>/dev/null
+    wait "$server"
+    "$@" >>"$log" 2>&1 &
+    server=$!
+  fi
+done
 kill -INT "$server" 2>/dev/null
 wait "$server"
 rm -rf "$root"
@@ -68,18 +79,18 @@ pub enum Error {
     Startup(String),
 }
 
-fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+pub(crate) fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
     let context = context.into();
     move |source| Error::Io { context, source }
 }
 
 /// The account the cluster's files and processes belong to.
 #[derive(Debug, Clone, Copy)]
-struct Owner {
-    uid: Uid,
-    gid: Gid,
+pub(crate) struct Owner {
+    pub(crate) uid: Uid,
+    pub(crate) gid: Gid,
     /// Only switch user when we are root; otherwise the server simply runs as us.
-    switch: bool,
+    pub(crate) switch: bool,
 }
 
 impl Owner {
@@ -126,6 +137,11 @@ pub struct LocalServer {
 impl LocalServer {
     /// Creates and starts a fresh cluster. Takes about a second; blocks the calling thread.
     pub fn start() -> Result<Self, Error> {
+        Self::start_with(&Options::default())
+    }
+
+    /// [`LocalServer::start`] with extra settings, authentication rules or files.
+    pub fn start_with(options: &Options) -> Result<Self, Error> {
         let bin_dir = find_bin_dir().ok_or(Error::NoBinaries)?;
         let owner = Owner::pick()?;
         let root = tempfile::Builder::new()
@@ -134,15 +150,21 @@ impl LocalServer {
             .map_err(io_error("could not create a temporary directory"))?
             .keep();
         // Until the watchdog owns the directory, removing it on failure is our job.
-        let mut server = Self::init_and_spawn(&bin_dir, owner, &root).inspect_err(|_| {
-            let _ = fs::remove_dir_all(&root);
-        })?;
+        let mut server =
+            Self::init_and_spawn(&bin_dir, owner, &root, options).inspect_err(|_| {
+                let _ = fs::remove_dir_all(&root);
+            })?;
         // From here on, dropping `server` on failure stops it and removes the directory.
         server.wait_until_ready()?;
         Ok(server)
     }
 
-    fn init_and_spawn(bin_dir: &BinDir, owner: Owner, root: &Path) -> Result<Self, Error> {
+    fn init_and_spawn(
+        bin_dir: &BinDir,
+        owner: Owner,
+        root: &Path,
+        options: &Options,
+    ) -> Result<Self, Error> {
         if owner.switch {
             nix::unistd::chown(root, Some(owner.uid), Some(owner.gid)).map_err(|errno| {
                 io_error("could not hand the data directory over")(errno.into())
@@ -170,6 +192,7 @@ impl LocalServer {
             let stderr = String::from_utf8_lossy(&output.stderr);
             return Err(Error::InitDb(last_lines(&stderr, 5)));
         }
+        configure(&data, owner, options)?;
 
         let port = free_port()?;
         let mut command = owner.command("/bin/sh");
@@ -186,6 +209,12 @@ impl LocalServer {
             // Durability buys nothing for a server whose files die with it.
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
             .args(["-c", "full_page_writes=off", "-N", "200"])
+            .args(
+                options
+                    .settings
+                    .iter()
+                    .flat_map(|(name, value)| ["-c".to_string(), format!("{name}={value}")]),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -206,12 +235,17 @@ impl LocalServer {
 
     /// Polls `postmaster.pid`, whose status line reads `ready` once connections are accepted.
     fn wait_until_ready(&mut self) -> Result<(), Error> {
-        let pid_file = self.data_dir().join("postmaster.pid");
+        self.wait_until_ready_after(None)
+    }
+
+    /// Waits for a `ready` server whose postmaster is not `old_pid`.
+    fn wait_until_ready_after(&mut self, old_pid: Option<&str>) -> Result<(), Error> {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
-            let ready = fs::read_to_string(&pid_file)
-                .map(|text| text.lines().nth(7).is_some_and(|s| s.trim() == "ready"))
-                .unwrap_or(false);
+            let status = self.postmaster_status();
+            let ready = status.as_ref().is_some_and(|(pid, state)| {
+                state == "ready" && old_pid.is_none_or(|old| old != pid)
+            });
             if ready {
                 return Ok(());
             }
@@ -223,6 +257,26 @@ impl LocalServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The postmaster's pid and status, from `postmaster.pid`, while it runs.
+    fn postmaster_status(&self) -> Option<(String, String)> {
+        let text = fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
+        let lines: Vec<&str> = text.lines().collect();
+        Some((lines.first()?.trim().into(), lines.get(7)?.trim().into()))
+    }
+
+    /// Stops the server (fast shutdown: open sessions are terminated) and starts it again on
+    /// the same port with the same data; returns once it accepts connections again.
+    pub fn restart(&mut self) -> Result<(), Error> {
+        use std::io::Write;
+        let old = self.postmaster_status().map(|(pid, _)| pid);
+        let lifeline = self
+            .lifeline
+            .as_mut()
+            .ok_or_else(|| Error::Startup("the server has been stopped".into()))?;
+        writeln!(lifeline, "restart").map_err(io_error("could not ask for a restart"))?;
+        self.wait_until_ready_after(old.as_deref())
     }
 
     /// The watchdog is our only child and lives exactly as long as the server.
