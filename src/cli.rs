@@ -94,7 +94,8 @@ struct SeedArgs {
 #[derive(Debug, Args)]
 struct QueryArgs {
     /// The user name the chained filter and Message.afrom_user look up
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_USER)]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_USER,
+          value_parser = clap::builder::NonEmptyStringValueParser::new())]
     user: String,
 }
 
@@ -103,7 +104,10 @@ const INTERRUPTED: u8 = 130;
 
 pub fn main() -> ExitCode {
     let dotenv = load_dotenv();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
     if let Err(message) = dotenv {
         return fail(&message);
     }
@@ -140,6 +144,21 @@ pub fn main() -> ExitCode {
         }
         Err(err) => fail(&err.to_string()),
     }
+}
+
+/// `--help` and `--version` print as usual; a usage error becomes one line on stderr, exit 2.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    if !err.use_stderr() {
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = err.render().to_string();
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("error: invalid arguments");
+    eprintln!("{first} (see `bottles --help`)");
+    ExitCode::from(2)
 }
 
 fn fail(message: &str) -> ExitCode {
