@@ -5,3 +5,21 @@ DROP TABLE IF EXISTS message, "user";
 -- seed: held until commit, so a concurrent seed waits here and then sees our rows.
 --! lock_tables
 LOCK TABLE "user", message IN SHARE ROW EXCLUSIVE MODE;
+
+-- seed at scale: message's keys and indexes, with the statements that drop them before a bulk
+-- load and create them again after it (one sort each instead of an index and foreign-key update
+-- per row). Read from the catalog, so they always match what schema.sql created.
+--! message_keys_and_indexes : (drop, create)
+SELECT drop, "create" FROM (
+    SELECT CASE contype WHEN 'f' THEN 1 ELSE 2 END AS position,
+           format('ALTER TABLE message DROP CONSTRAINT %I', conname) AS drop,
+           format('ALTER TABLE message ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)) AS "create"
+    FROM pg_constraint
+    WHERE conrelid = 'message'::regclass AND contype IN ('p', 'u', 'f')
+    UNION ALL
+    SELECT 3, format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid)
+    FROM pg_index
+    WHERE indrelid = 'message'::regclass
+      AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid)
+) AS definitions
+ORDER BY position, drop;

@@ -186,6 +186,7 @@ mod tests {
             "insert_messages",
             "drop_tables",
             "lock_tables",
+            "message_keys_and_indexes",
             "copy_messages",
         ];
         for name in names {

@@ -91,6 +91,12 @@ async fn a_seed_whose_backend_is_killed_mid_copy_leaves_no_rows_and_can_be_rerun
     assert_one_line_error(&err);
     assert!(err.contains("seed failed"), "{err}");
     assert_eq!(counts(&test).await, (0, 0), "nothing half-written");
+    let keys = test.message_keys().await;
+    assert_eq!(
+        keys.len(),
+        4,
+        "the keys dropped for the bulk load are back: {keys:?}"
+    );
 
     let rerun = bottles(Some(&test.url), &["seed"]);
     assert!(rerun.status.success(), "{}", stderr(&rerun));
@@ -138,6 +144,23 @@ async fn two_seed_processes_started_together_insert_the_notebook_once() {
     let client = test.client().await;
     let eli = bottles::messages_from(&**client, "Eli").await.unwrap();
     assert_eq!(eli.len(), 33);
+}
+
+#[tokio::test]
+async fn two_bulk_seed_processes_started_together_insert_once() {
+    // Large enough for the bulk path, whose DDL takes stronger locks mid-transaction.
+    let test = TestDb::empty().await;
+    bottles::reset(&mut test.client().await).await.unwrap();
+    let args = ["seed", "--users", "50", "--messages", "200000"];
+    let racers = [
+        spawn_bottles(&test.url, &args),
+        spawn_bottles(&test.url, &args),
+    ];
+    let mut codes: Vec<Option<i32>> = racers.into_iter().map(|c| finish(c).0).collect();
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(1)]);
+    assert_eq!(counts(&test).await, (50, 200_000));
+    assert_eq!(test.message_keys().await.len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

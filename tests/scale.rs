@@ -6,10 +6,19 @@ use bottles::{SeedPlan, SeedProgress, UserWithMessages};
 use common::{TestDb, bottles, stderr, stdout};
 use futures::TryStreamExt;
 
+/// message's keys and indexes straight after `reset`, as schema.sql defines them.
+const SCHEMA_KEYS: [&str; 4] = [
+    "CREATE INDEX message_user_id_idx ON public.message USING btree (user_id, id)",
+    "CREATE UNIQUE INDEX message_pkey ON public.message USING btree (id)",
+    "message_pkey PRIMARY KEY (id)",
+    "message_user_id_fkey FOREIGN KEY (user_id) REFERENCES \"user\"(id) ON DELETE CASCADE",
+];
+
 async fn seeded_with(plan: SeedPlan) -> (TestDb, Vec<SeedProgress>) {
     let test = TestDb::empty().await;
     let mut client = test.client().await;
     bottles::reset(&mut client).await.unwrap();
+    assert_eq!(test.message_keys().await, SCHEMA_KEYS);
     let mut progress = Vec::new();
     let report = bottles::seed_with_progress(&mut client, &plan, |p| progress.push(p))
         .await
@@ -32,7 +41,14 @@ async fn streamed(test: &TestDb) -> Vec<UserWithMessages> {
 
 #[tokio::test]
 async fn seeding_25k_users_and_60k_messages_deals_them_in_turn() {
+    // 60 000 messages take the bulk path: keys and indexes dropped, loaded, built again.
+    const { assert!(60_000 >= bottles::seed::BULK_LOAD_FROM) };
     let (test, progress) = seeded_with(SeedPlan::new(25_000, 60_000).unwrap()).await;
+    assert_eq!(
+        test.message_keys().await,
+        SCHEMA_KEYS,
+        "rebuilt as they were"
+    );
 
     let done: Vec<u64> = progress.iter().map(|p| p.rows_done).collect();
     assert!(done.is_sorted(), "progress only moves forward: {done:?}");
@@ -167,18 +183,20 @@ async fn cli_refuses_sizes_that_cannot_be_seeded_and_changes_nothing() {
 
 #[tokio::test]
 async fn one_pooled_connection_runs_the_pipeline_again_after_reset_replaced_the_tables() {
-    // Its cached prepared statements name tables that reset drops and creates again.
+    // Its cached prepared statements name tables that reset drops and creates again, and the
+    // bulk path drops and rebuilds message's keys in between.
     let test = TestDb::empty().await;
     let mut client = test.client().await;
+    let bulk = SeedPlan::new(3, 30_000).unwrap();
     let mut reports = Vec::new();
-    for _ in 0..2 {
+    for plan in [SeedPlan::notebook(), bulk, SeedPlan::notebook(), bulk] {
         bottles::reset(&mut client).await.unwrap();
-        bottles::seed(&mut client, &SeedPlan::notebook())
-            .await
-            .unwrap();
+        bottles::seed(&mut client, &plan).await.unwrap();
         reports.push(bottles::run_query_cells(&client, "Eli").await.unwrap());
     }
-    assert_eq!(reports[0], reports[1]);
-    assert_eq!(reports[1].messages_from_user.count, 33);
-    assert_eq!(reports[1].users_with_messages[0].message_count, 34);
+    assert_eq!(reports[0], reports[2]);
+    assert_eq!(reports[1], reports[3]);
+    assert_eq!(reports[2].messages_from_user.count, 33);
+    assert_eq!(reports[3].messages_from_user.count, 10_000);
+    assert_eq!(test.message_keys().await, SCHEMA_KEYS);
 }

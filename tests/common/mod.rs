@@ -68,6 +68,16 @@ impl TestDb {
     pub async fn client(&self) -> deadpool_postgres::Client {
         self.db.client().await.expect("a pooled connection")
     }
+
+    /// message's constraints and indexes as the catalog defines them, sorted.
+    pub async fn message_keys(&self) -> Vec<String> {
+        let sql = "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint \
+                   WHERE conrelid = 'message'::regclass \
+                   UNION ALL SELECT indexdef FROM pg_indexes WHERE tablename = 'message' \
+                   ORDER BY 1";
+        let rows = self.client().await.query(sql, &[]).await.unwrap();
+        rows.iter().map(|row| row.get(0)).collect()
+    }
 }
 
 impl Drop for TestDb {
