@@ -29,26 +29,27 @@ pub struct Cli {
         env = "DATABASE_URL",
         hide_env_values = true,
         global = true,
+        help_heading = "Global options",
         value_name = "URL"
     )]
     database_url: Option<String>,
 
     /// Give up connecting after this long (e.g. 10s, 500ms; a plain number is seconds)
-    #[arg(long, global = true, env = "BOTTLES_CONNECT_TIMEOUT", value_name = "DURATION",
+    #[arg(long, global = true, help_heading = "Global options", env = "BOTTLES_CONNECT_TIMEOUT", value_name = "DURATION",
           default_value = "10s", value_parser = parse_duration)]
     connect_timeout: Duration,
 
     /// Have the server cancel any statement running longer than this (0: no limit)
-    #[arg(long, global = true, env = "BOTTLES_STATEMENT_TIMEOUT", value_name = "DURATION",
+    #[arg(long, global = true, help_heading = "Global options", env = "BOTTLES_STATEMENT_TIMEOUT", value_name = "DURATION",
           default_value = "0", value_parser = parse_statement_timeout)]
     statement_timeout: Duration,
 
     /// Log every statement with its parameters and elapsed time to stderr (like SQLAlchemy's echo=True)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     echo: bool,
 
     /// Print results as JSON on stdout instead of text
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     json: bool,
 
     #[command(subcommand)]
