@@ -81,7 +81,7 @@ fn main() {
     group.bench_function("psql_floor", |b| {
         b.iter(|| {
             run_quietly(
-                Command::new("psql")
+                bottles_bench::pg_program("psql")
                     .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
                     .arg(&script)
                     .arg(&url),
