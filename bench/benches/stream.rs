@@ -53,29 +53,13 @@ fn main() {
                 .query_raw(&statement, std::iter::empty::<i32>())
                 .await
                 .unwrap();
-            let rows = rows.map(|row| {
-                let row = row.map_err(|e| e.to_string())?;
-                Ok(JoinedRow {
-                    user_id: row.try_get(0).map_err(|e| e.to_string())?,
-                    user_name: row.try_get(1).map_err(|e| e.to_string())?,
-                    message_id: row.try_get(2).map_err(|e| e.to_string())?,
-                    content: row.try_get(3).map_err(|e| e.to_string())?,
-                })
-            });
+            let rows = rows.map(|row| decode!(row));
             consume(group_rows(rows)).await
         })
     });
     group.bench_function("sqlx", |b| {
         b.to_async(&runtime).iter(|| async {
-            let rows = sqlx::query(sql).fetch(&sqlx_pool).map(|row| {
-                let row = row.map_err(|e| e.to_string())?;
-                Ok(JoinedRow {
-                    user_id: row.try_get(0).map_err(|e| e.to_string())?,
-                    user_name: row.try_get(1).map_err(|e| e.to_string())?,
-                    message_id: row.try_get(2).map_err(|e| e.to_string())?,
-                    content: row.try_get(3).map_err(|e| e.to_string())?,
-                })
-            });
+            let rows = sqlx::query(sql).fetch(&sqlx_pool).map(|row| decode!(row));
             consume(group_rows(rows)).await
         })
     });
@@ -108,6 +92,20 @@ fn main() {
         RSS_LIMIT >> 20
     ));
 }
+
+/// Decodes a tokio-postgres or sqlx row (same method names, different traits) by position.
+macro_rules! decode {
+    ($row:expr) => {{
+        let row = $row.map_err(|e| e.to_string())?;
+        Ok::<_, String>(JoinedRow {
+            user_id: row.try_get(0).map_err(|e| e.to_string())?,
+            user_name: row.try_get(1).map_err(|e| e.to_string())?,
+            message_id: row.try_get(2).map_err(|e| e.to_string())?,
+            content: row.try_get(3).map_err(|e| e.to_string())?,
+        })
+    }};
+}
+use decode;
 
 /// One row of the LEFT JOIN, as the baselines decode it.
 struct JoinedRow {

@@ -12,19 +12,11 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use throwaway_pg::LocalServer;
 use tokio_postgres::NoTls;
 
 /// The server the benchmarks run against: `DATABASE_URL`, or one started for this process.
 pub fn admin_url() -> &'static str {
-    static SERVER: OnceLock<LocalServer> = OnceLock::new();
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => SERVER
-            .get_or_init(|| LocalServer::start().expect("start a throwaway PostgreSQL"))
-            .url(),
-    })
+    throwaway_pg::env_or_shared_server("DATABASE_URL")
 }
 
 /// A connection for setup work (not measured).

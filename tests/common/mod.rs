@@ -5,22 +5,13 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use bottles::{Database, SeedPlan};
-use throwaway_pg::LocalServer;
 use tokio_postgres::NoTls;
 
 /// The server every database of this test binary is created on.
 pub fn admin_url() -> &'static str {
-    static SERVER: OnceLock<LocalServer> = OnceLock::new();
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => SERVER
-            .get_or_init(|| LocalServer::start().expect("start a throwaway PostgreSQL"))
-            .url(),
-    })
+    throwaway_pg::env_or_shared_server("DATABASE_URL")
 }
 
 async fn admin_client() -> tokio_postgres::Client {

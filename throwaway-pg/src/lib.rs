@@ -349,6 +349,20 @@ impl Drop for LocalServer {
     }
 }
 
+/// The URL in environment variable `var` if it is set and not blank; otherwise the URL of one
+/// server this process starts on first use and keeps until it exits (test and benchmark
+/// harnesses share it). Panics if that server cannot start: a harness cannot go on without it.
+pub fn env_or_shared_server(var: &str) -> &'static str {
+    static SERVER: std::sync::OnceLock<LocalServer> = std::sync::OnceLock::new();
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => SERVER
+            .get_or_init(|| LocalServer::start().expect("start a throwaway PostgreSQL"))
+            .url(),
+    })
+}
+
 fn free_port() -> Result<u16, Error> {
     // The OS hands out an unused port; postgres binds it right after (a tiny race, reported
     // clearly by wait_until_ready if another process wins it).
