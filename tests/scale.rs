@@ -200,3 +200,32 @@ async fn one_pooled_connection_runs_the_pipeline_again_after_reset_replaced_the_
     assert_eq!(reports[3].messages_from_user.count, 10_000);
     assert_eq!(test.message_keys().await, SCHEMA_KEYS);
 }
+
+#[tokio::test]
+async fn seed_on_a_terminal_shows_a_progress_bar() {
+    let test = TestDb::empty().await;
+    bottles::reset(&mut test.client().await).await.unwrap();
+    // `script` gives bottles a pseudo-terminal for stdout and stderr.
+    let command = format!(
+        "{} seed --users 30 --messages 300000",
+        env!("CARGO_BIN_EXE_bottles")
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .env("DATABASE_URL", &test.url)
+            .output()
+            .expect("run script (util-linux)")
+    });
+    let output = output.await.unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(
+        screen.contains("seed [") && screen.contains("/300,030 rows"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("seed: inserted 30 users and 300000 messages"),
+        "{screen}"
+    );
+}
