@@ -89,14 +89,12 @@ impl Database {
         local_server: Option<LocalServer>,
         options: PoolOptions,
     ) -> Result<Self> {
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(options.connect_timeout);
-        }
-        // tokio-postgres times only the TCP connect; the pool's create timeout also covers a
-        // server that accepts and then never answers the handshake.
+        // The URL's own `connect_timeout` wins. tokio-postgres times only the TCP connect with
+        // it; the pool's create timeout also covers a server that accepts and never answers.
         let connect_timeout = *config
             .get_connect_timeout()
             .unwrap_or(&options.connect_timeout);
+        config.connect_timeout(connect_timeout);
         if let Some(limit) = options.statement_timeout {
             let setting = format!("-c statement_timeout={}", limit.as_millis());
             let options = match config.get_options() {

@@ -97,7 +97,7 @@ fn plural(count: u64, noun: &str) -> String {
 
 /// Awaits a named query, logging its SQL, `params`, outcome and elapsed time when echo is on.
 pub async fn timed<T: Outcome, E: fmt::Display>(
-    name: &'static str,
+    name: &str,
     params: &[(&str, &(dyn Debug + Sync))],
     query: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {

@@ -33,7 +33,7 @@ pub const MAX_ROWS: u32 = i32::MAX as u32;
 pub const BULK_LOAD_FROM: u32 = 20_000;
 
 /// Users per `insert_users` statement.
-const USER_BATCH: usize = 10_000;
+const USER_BATCH: u32 = 10_000;
 /// Messages between two progress reports.
 const PROGRESS_EVERY: u32 = 16_384;
 
@@ -181,7 +181,7 @@ async fn insert_all_users(
     let insert = insert.map_err(Error::statement("seed"))?;
     let mut start = 0;
     while start < plan.users {
-        let end = plan.users.min(start + USER_BATCH as u32);
+        let end = plan.users.min(start + USER_BATCH);
         let names: Vec<String> = (start..end).map(|i| plan.user_name(i)).collect();
         let mut batch = echo::timed(
             "insert_users",
@@ -217,11 +217,9 @@ async fn drop_message_keys(tx: &Transaction<'_>) -> Result<Vec<MessageKeysAndInd
 
 /// Runs one statement the catalog wrote for us (see `message_keys_and_indexes`).
 async fn run_ddl(tx: &Transaction<'_>, statement: &str) -> Result<()> {
-    let started = std::time::Instant::now();
-    let done = tx.batch_execute(statement).await;
-    let outcome = if done.is_ok() { "ok" } else { "failed" };
-    echo::finished(statement, &[], outcome, started);
-    done.map_err(Error::statement("seed"))
+    echo::timed(statement, &[], tx.batch_execute(statement))
+        .await
+        .map_err(Error::statement("seed"))
 }
 
 /// Streams the plan's messages into `COPY message FROM STDIN` in binary format.
