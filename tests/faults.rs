@@ -3,20 +3,16 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use bottles::{Database, Error, PoolOptions, SeedPlan};
-use common::{TestDb, bottles, stderr};
+use common::{TestDb, assert_one_line_error, bottles, bottles_command, stderr};
 use throwaway_pg::LocalServer;
 
 /// A `bottles` process in the background, with `DATABASE_URL` set to `url`.
 fn spawn_bottles(url: &str, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_bottles"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env_remove("RUST_LOG")
-        .current_dir(std::env::temp_dir())
+    bottles_command(Some(url), args, &std::env::temp_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -61,12 +57,6 @@ fn finish(child: Child) -> (Option<i32>, String) {
     (output.status.code(), err)
 }
 
-fn assert_one_line_error(err: &str) {
-    assert!(err.starts_with("error: "), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
-
 async fn counts(test: &TestDb) -> (i64, i64) {
     let client = test.client().await;
     (
@@ -88,7 +78,7 @@ async fn a_seed_whose_backend_is_killed_mid_copy_leaves_no_rows_and_can_be_rerun
 
     let (code, err) = finish(child);
     assert_eq!(code, Some(1), "{err}");
-    assert_one_line_error(&err);
+    assert_one_line_error(&err, "bottles");
     assert!(err.contains("seed failed"), "{err}");
     assert_eq!(counts(&test).await, (0, 0), "nothing half-written");
     let keys = test.message_keys().await;
@@ -119,7 +109,7 @@ async fn a_reset_whose_backend_is_killed_mid_way_keeps_the_old_tables_and_rows()
 
     let (code, err) = finish(child);
     assert_eq!(code, Some(1), "{err}");
-    assert_one_line_error(&err);
+    assert_one_line_error(&err, "bottles");
     assert_eq!(counts(&test).await, (3, 100), "the old rows are intact");
 
     let rerun = bottles(Some(&test.url), &["reset"]);
@@ -312,7 +302,7 @@ async fn a_statement_past_the_statement_timeout_is_cancelled_with_a_clear_error(
     write.rollback().await.unwrap();
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
-    assert_one_line_error(&err);
+    assert_one_line_error(&err, "bottles");
     assert!(
         err.contains("canceling statement due to statement timeout"),
         "{err}"
@@ -340,7 +330,7 @@ async fn a_server_that_accepts_but_never_answers_hits_the_connect_timeout() {
     let elapsed = started.elapsed();
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
-    assert_one_line_error(&err);
+    assert_one_line_error(&err, "bottles");
     assert!(
         err.contains("could not connect to postgres://bob@127.0.0.1"),
         "{err}"

@@ -6,11 +6,11 @@ mod common;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use bottles::Error;
 use bottles::codegen::queries::users::insert_users;
-use common::TestDb;
+use common::{TestDb, assert_one_line_error, bottles_command};
 
 /// Where a case points `DATABASE_URL`.
 enum Target {
@@ -195,12 +195,8 @@ fn cli_cases() -> Vec<Case> {
 
 fn run(case: &Case, url: &str) -> Output {
     let cwd = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_bottles"))
-        .args(&case.args)
-        .env("DATABASE_URL", url)
+    bottles_command(Some(url), &case.args, cwd.path())
         .env("BOTTLES_CONNECT_TIMEOUT", "5s")
-        .env_remove("RUST_LOG")
-        .current_dir(cwd.path())
         .output()
         .expect("run bottles")
 }
@@ -231,8 +227,7 @@ async fn hostile_command_lines_fail_clearly_and_change_nothing() {
         if case.exit == 0 {
             assert!(out.contains(case.says), "{what}\n{out}");
         } else {
-            assert!(err.starts_with("error: "), "{what}");
-            assert_eq!(err.trim_end().lines().count(), 1, "one line: {what}");
+            assert_one_line_error(&err, &what);
             assert!(err.contains(case.says), "{what}");
             assert!(out.is_empty(), "{what}");
         }

@@ -7,7 +7,7 @@ use std::process::Output;
 use std::sync::OnceLock;
 
 use bottles::{Database, Error};
-use common::{bottles, stderr, stdout};
+use common::{assert_one_line_error, bottles, stderr, stdout};
 use throwaway_pg::{LocalServer, Options};
 
 const PASSWORD: &str = "correct-horse-battery-staple";
@@ -95,7 +95,7 @@ fn a_wrong_password_is_refused_in_one_line_that_does_not_repeat_it() {
             err.contains("password authentication failed for user \"alice\""),
             "{err}"
         );
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert_one_line_error(&err, "a wrong password");
         assert_no_password(&output, wrong);
     }
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+use std::ffi::OsStr;
+use std::path::Path;
 use std::process::{Command, Output};
 
 use bottles::{Database, SeedPlan};
@@ -92,20 +94,38 @@ impl Drop for TestDb {
     }
 }
 
-/// Runs `bottles` with `DATABASE_URL` set to `url` (or unset with `None`) from an empty
-/// directory, so no `.env` of the developer's is picked up.
-pub fn bottles(url: Option<&str>, args: &[&str]) -> Output {
-    let cwd = tempfile::tempdir().unwrap();
+/// A `bottles` command with `DATABASE_URL` set to `url` (or unset with `None`), no `RUST_LOG`,
+/// run from `cwd`.
+pub fn bottles_command(
+    url: Option<&str>,
+    args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    cwd: &Path,
+) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bottles"));
     command
         .args(args)
-        .current_dir(cwd.path())
+        .current_dir(cwd)
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG");
     if let Some(url) = url {
         command.env("DATABASE_URL", url);
     }
-    command.output().expect("run bottles")
+    command
+}
+
+/// Runs `bottles` to completion from an empty directory, so no `.env` of the developer's is
+/// picked up.
+pub fn bottles(url: Option<&str>, args: &[&str]) -> Output {
+    let cwd = tempfile::tempdir().unwrap();
+    let output = bottles_command(url, args, cwd.path()).output();
+    output.expect("run bottles")
+}
+
+/// What every failure of the binary looks like: one line on stderr, `error: …`, no panic.
+pub fn assert_one_line_error(err: &str, what: &str) {
+    assert!(err.starts_with("error: "), "{what}\n{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {what}\n{err}");
+    assert!(!err.contains("panicked"), "{what}\n{err}");
 }
 
 pub fn stdout(output: &Output) -> String {
