@@ -1,6 +1,7 @@
 //! Benchmark 4: `messages_from_user` from 32 concurrent tasks over the pool, against `pgbench`
 //! running the same SQL (prepared, like bottles) with 32 clients on the notebook's data.
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bottles::{Database, PoolOptions, SeedPlan, echo};
@@ -91,7 +92,7 @@ fn pgbench_time_per_query(url: &str) -> Duration {
     let sql = echo::sql("messages_from_user").unwrap();
     std::fs::write(&script, format!("{sql};\n")).expect("write the pgbench script");
     let output = run_quietly(
-        bottles_bench::pg_program("pgbench")
+        Command::new(throwaway_pg::program("pgbench"))
             .args(["--no-vacuum", "--protocol=prepared", "--define=name=Eli"])
             .arg(format!("--client={CLIENTS}"))
             .arg("--jobs=2")

@@ -37,7 +37,7 @@ fn main() {
             bottles::seed(&mut client, &SeedPlan::notebook())
                 .await
                 .unwrap();
-            bottles::run_query_cells(&**client, "Eli").await.unwrap()
+            bottles::run_query_cells(&client, "Eli").await.unwrap()
         })
     });
     // The same minus reset, whose DDL costs the server the same whoever sends it.
@@ -60,14 +60,16 @@ fn main() {
     group.finish();
     drop(db);
     // SQLAlchemy times its own loop (after a warm-up run): medians of the whole and after reset.
-    let sqlalchemy_in_process: Vec<f64> = if criterion_selected(IN_PROCESS) {
-        runtime.block_on(bottles_bench::vacuum(&url));
-        let out = run_quietly(sqlalchemy().args(["pipeline", &url, "--iterations", "30"]));
-        out.split_whitespace()
-            .filter_map(|s| s.parse().ok())
-            .collect()
-    } else {
-        Vec::new()
+    // Only when criterion's filter let bottles' side run too.
+    let sqlalchemy_in_process: Vec<f64> = match bottles_bench::median(IN_PROCESS, "bottles") {
+        Some(_) => {
+            runtime.block_on(bottles_bench::vacuum(&url));
+            let out = run_quietly(sqlalchemy().args(["pipeline", &url, "--iterations", "30"]));
+            out.split_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect()
+        }
+        None => Vec::new(),
     };
 
     runtime.block_on(bottles_bench::vacuum(&url));
@@ -81,7 +83,7 @@ fn main() {
     group.bench_function("psql_floor", |b| {
         b.iter(|| {
             run_quietly(
-                bottles_bench::pg_program("psql")
+                Command::new(throwaway_pg::program("psql"))
                     .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
                     .arg(&script)
                     .arg(&url),
@@ -125,12 +127,6 @@ fn main() {
         ("sqlalchemy", "bottles"),
         Some(Target::AtLeast(15.0)),
     );
-}
-
-/// Whether criterion's name filter (the first free argument) lets `group` run.
-fn criterion_selected(group: &str) -> bool {
-    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
-    filter.is_none_or(|filter| group.contains(&filter) || filter.contains(group))
 }
 
 /// What bottles sends, as one psql script: the statements from `queries/`, `copy/` and

@@ -70,17 +70,6 @@ fn env_path(name: &str, hint: &str) -> PathBuf {
     }
 }
 
-/// A PostgreSQL client program (`psql`, `pgbench`) from the server's own bin directory: on
-/// Debian, `/usr/bin/psql` is a Perl wrapper that adds ~25 ms to every start.
-pub fn pg_program(name: &str) -> Command {
-    let direct = throwaway_pg::find_bin_dir().map(|dir| dir.path().join(name));
-    Command::new(
-        direct
-            .filter(|path| path.exists())
-            .unwrap_or_else(|| name.into()),
-    )
-}
-
 /// The release `bottles` binary.
 pub fn bottles_bin() -> PathBuf {
     env_path("BOTTLES_BENCH_BIN", "it builds bottles in release mode")

@@ -18,6 +18,16 @@ impl BinDir {
     }
 }
 
+/// Where to run PostgreSQL program `name` (`psql`, `pgbench`, …) from: the server's own bin
+/// directory when it holds it, else plain `name` for a `PATH` lookup. On Debian the `PATH`
+/// entry is a Perl wrapper that costs ~25 ms per start.
+pub fn program(name: &str) -> PathBuf {
+    let direct = find_bin_dir().map(|dir| dir.path().join(name));
+    direct
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| name.into())
+}
+
 /// Finds the server binaries: `$THROWAWAY_PG_BIN_DIR`, then the directory `initdb` on `PATH`
 /// really lives in (Debian installs only symlinks or wrappers there), then the newest
 /// `/usr/lib/postgresql/<version>/bin`.

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use nix::unistd::{Gid, Uid, User};
 
-pub use binaries::{BinDir, find_bin_dir};
+pub use binaries::{BinDir, find_bin_dir, program};
 pub use options::Options;
 use options::configure;
 

@@ -34,7 +34,9 @@ pub fn run(bench_args: &[String]) -> Result<String, String> {
         &root.join("bench/requirements.txt"),
     )?;
     for tool in ["psql", "pgbench"] {
-        let found = Command::new(tool).arg("--version").output();
+        let found = Command::new(throwaway_pg::program(tool))
+            .arg("--version")
+            .output();
         if !found.is_ok_and(|out| out.status.success()) {
             return Err(format!(
                 "{tool} is not installed (apt-get install postgresql-client)"
