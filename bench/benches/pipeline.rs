@@ -6,7 +6,7 @@
 //! start-up is counted.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bottles::{Database, SeedPlan, echo};
 use bottles_bench::{
@@ -42,19 +42,11 @@ fn main() {
     });
     // The same minus reset, whose DDL costs the server the same whoever sends it.
     group.bench_function("bottles_after_reset", |b| {
-        let db = &db;
-        b.to_async(&runtime).iter_custom(|iterations| async move {
-            let mut client = db.client().await.unwrap();
-            let mut measured = Duration::ZERO;
-            for _ in 0..iterations {
-                bottles::reset(&mut client).await.unwrap();
-                let started = Instant::now();
-                let plan = SeedPlan::notebook();
-                bottles::seed(&mut client, &plan).await.unwrap();
-                bottles::run_query_cells(&client, "Eli").await.unwrap();
-                measured += started.elapsed();
-            }
-            measured
+        b.to_async(&runtime).iter_custom(|n| {
+            bottles_bench::time_after_reset(&db, n, async |client| {
+                bottles::seed(client, &SeedPlan::notebook()).await.unwrap();
+                bottles::run_query_cells(&*client, "Eli").await.unwrap();
+            })
         })
     });
     group.finish();

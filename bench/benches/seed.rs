@@ -7,7 +7,7 @@
 //! (`copy_text`). Also against the typed `unnest` insert COPY was chosen over, and SQLAlchemy's
 //! bulk insert. Every run starts from the same freshly reset tables of `schema.sql`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bottles::codegen::queries::messages::insert_messages;
 use bottles::codegen::queries::tables::{MessageKeysAndIndexes, message_keys_and_indexes};
@@ -42,20 +42,22 @@ fn main() {
         .measurement_time(Duration::from_secs(1));
     group.bench_function("bottles", |b| {
         b.to_async(&runtime).iter_custom(|n| {
-            time_after_reset(&db, n, async |client| {
+            bottles_bench::time_after_reset(&db, n, async |client| {
                 bottles::seed(client, &plan).await.unwrap();
             })
         })
     });
     group.bench_function("unnest", |b| {
         b.to_async(&runtime).iter_custom(|n| {
-            time_after_reset(&db, n, async |client| seed_with_unnest(client, &plan).await)
+            bottles_bench::time_after_reset(&db, n, async |client| {
+                seed_with_unnest(client, &plan).await
+            })
         })
     });
     for (name, rebuild) in [("copy_rebuild", true), ("copy_text", false)] {
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter_custom(|n| {
-                time_after_reset(&db, n, async |client| {
+                bottles_bench::time_after_reset(&db, n, async |client| {
                     plain_copy(client, &users_text, &messages_text, rebuild).await
                 })
             })
@@ -105,23 +107,6 @@ fn main() {
             Some(Target::AtLeast(20.0)),
         );
     }
-}
-
-/// Runs `seed` `iterations` times, each after an untimed reset; returns the time seeding took.
-async fn time_after_reset(
-    db: &Database,
-    iterations: u64,
-    mut seed: impl AsyncFnMut(&mut deadpool_postgres::Client),
-) -> Duration {
-    let mut client = db.client().await.unwrap();
-    let mut measured = Duration::ZERO;
-    for _ in 0..iterations {
-        bottles::reset(&mut client).await.unwrap();
-        let started = Instant::now();
-        seed(&mut client).await;
-        measured += started.elapsed();
-    }
-    measured
 }
 
 /// Drops message's keys and indexes the way bottles' seed does; returns their definitions.

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio_postgres::NoTls;
 
@@ -56,6 +56,24 @@ pub async fn seeded_database(name: &str, plan: bottles::SeedPlan) -> String {
 pub async fn vacuum(url: &str) {
     let client = connect(url).await;
     client.batch_execute("VACUUM").await.expect("VACUUM");
+}
+
+/// Runs `work` `iterations` times on one pooled connection, each after an untimed `reset`;
+/// returns the time `work` took.
+pub async fn time_after_reset(
+    db: &bottles::Database,
+    iterations: u64,
+    mut work: impl AsyncFnMut(&mut deadpool_postgres::Client),
+) -> Duration {
+    let mut client = db.client().await.unwrap();
+    let mut measured = Duration::ZERO;
+    for _ in 0..iterations {
+        bottles::reset(&mut client).await.unwrap();
+        let started = Instant::now();
+        work(&mut client).await;
+        measured += started.elapsed();
+    }
+    measured
 }
 
 /// A multi-threaded runtime like the `bottles` binary's.
