@@ -1,27 +1,25 @@
-//! Where the data lives: a deadpool pool over `DATABASE_URL`, or over a throwaway local server.
+//! Where the data lives: a pool of connections to `DATABASE_URL`, or to a throwaway local server.
 
-use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use deadpool_postgres::ClientWrapper;
 use throwaway_pg::LocalServer;
-use tokio_postgres::config::Host;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::echo;
+use crate::client::Client;
+use crate::config::ConnectOptions;
+use crate::connect::{ConnectFailure, connect};
 use crate::error::{Error, Result};
-
-/// Applied when the URL sets no `connect_timeout` of its own.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a caller waits for a free pooled connection.
-pub const DEFAULT_POOL_WAIT: Duration = Duration::from_secs(30);
-pub const DEFAULT_POOL_SIZE: usize = 16;
 
 /// How the pool connects, how large it grows and how long callers wait for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolOptions {
     /// Most connections open at once.
     pub size: usize,
-    /// How long opening a connection may take; a `connect_timeout` in the URL wins.
+    /// How long one attempt to connect may take, handshake included; a `connect_timeout` in
+    /// the URL wins.
     pub connect_timeout: Duration,
     /// How long a caller waits for a free connection when all `size` are in use.
     pub wait_timeout: Duration,
@@ -30,21 +28,59 @@ pub struct PoolOptions {
     pub statement_timeout: Option<Duration>,
 }
 
+impl PoolOptions {
+    /// Applied when the URL sets no `connect_timeout` of its own.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+}
+
 impl Default for PoolOptions {
     fn default() -> Self {
         Self {
-            size: DEFAULT_POOL_SIZE,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            wait_timeout: DEFAULT_POOL_WAIT,
+            size: 16,
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            wait_timeout: Duration::from_secs(30),
             statement_timeout: None,
         }
     }
 }
 
+/// Opens connections for the pool, and checks a returned one is still alive before reuse.
+pub(crate) struct Connector {
+    options: ConnectOptions,
+    tls: MakeRustlsConnect,
+    timeout: Duration,
+}
+
+impl managed::Manager for Connector {
+    type Type = ClientWrapper;
+    type Error = ConnectFailure;
+
+    async fn create(&self) -> Result<ClientWrapper, ConnectFailure> {
+        connect(&self.options, &self.tls, self.timeout).await
+    }
+
+    async fn recycle(
+        &self,
+        client: &mut ClientWrapper,
+        _: &Metrics,
+    ) -> RecycleResult<ConnectFailure> {
+        // A connection that broke while in use is dropped here; one that breaks while idle
+        // fails its next statement, and is dropped then.
+        if client.is_closed() {
+            return Err(RecycleError::message("the connection is closed"));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) type Pool = managed::Pool<Connector>;
+pub(crate) type Object = managed::Object<Connector>;
+
 /// A connection pool, plus the server it talks to when bottles started one itself.
 pub struct Database {
     pool: Pool,
-    target: String,
+    target: Arc<str>,
+    wait_timeout: Duration,
     /// Declared after `pool` so the pool's connections close before the server stops.
     local_server: Option<LocalServer>,
 }
@@ -68,71 +104,70 @@ impl Database {
 
     /// [`Database::open`] with pool settings of your own.
     pub async fn open_with(url: Option<&str>, options: PoolOptions) -> Result<Self> {
-        let (config, local_server) = match url {
-            Some(url) => (parse_url(url)?, None),
+        match url {
+            Some(url) => Self::connect(url.parse()?, options).await,
             None => {
                 let server = tokio::task::spawn_blocking(LocalServer::start)
                     .await
                     .map_err(|join| {
                         Error::LocalServer(throwaway_pg::Error::Startup(join.to_string()))
                     })??;
-                (parse_url(&server.url())?, Some(server))
+                let database = Self::build(server.url().parse()?, Some(server), options)?;
+                database.check().await
             }
-        };
-        let database = Self::from_config(config, local_server, options)?;
-        drop(database.client().await?);
-        Ok(database)
+        }
     }
 
-    fn from_config(
-        mut config: tokio_postgres::Config,
+    /// Connects with settings you built (see [`ConnectOptions`]).
+    pub async fn connect(settings: ConnectOptions, options: PoolOptions) -> Result<Self> {
+        Self::build(settings, None, options)?.check().await
+    }
+
+    fn build(
+        mut settings: ConnectOptions,
         local_server: Option<LocalServer>,
         options: PoolOptions,
     ) -> Result<Self> {
-        // The URL's own `connect_timeout` wins. tokio-postgres times only the TCP connect with
-        // it; the pool's create timeout also covers a server that accepts and never answers.
-        let connect_timeout = *config
-            .get_connect_timeout()
-            .unwrap_or(&options.connect_timeout);
-        config.connect_timeout(connect_timeout);
         if let Some(limit) = options.statement_timeout {
-            let setting = format!("-c statement_timeout={}", limit.as_millis());
-            let options = match config.get_options() {
-                Some(existing) => format!("{existing} {setting}"),
-                None => setting,
-            };
-            config.options(&options);
+            settings.set_statement_timeout(limit);
         }
-        let target = describe_target(&config);
-        // Fast recycling: a broken connection surfaces as an error on use and is then discarded.
-        let manager_config = ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
+        let target: Arc<str> = settings.target().into();
+        let connector = Connector {
+            options: settings,
+            tls: crate::tls::connector(),
+            timeout: options.connect_timeout,
         };
-        let manager = Manager::from_config(config, crate::tls::connector(), manager_config);
-        let pool = Pool::builder(manager)
+        let pool = Pool::builder(connector)
             .max_size(options.size)
-            .runtime(Runtime::Tokio1)
+            .runtime(deadpool::Runtime::Tokio1)
             .wait_timeout(Some(options.wait_timeout))
-            .create_timeout(Some(connect_timeout))
             .build()
             .map_err(|err| Error::Connect {
-                target: target.clone(),
+                target: target.to_string(),
                 reason: err.to_string(),
+                source: None,
             })?;
         Ok(Self {
             pool,
             target,
+            wait_timeout: options.wait_timeout,
             local_server,
         })
     }
 
-    /// A pooled connection; derefs to `tokio_postgres::Client`.
-    pub async fn client(&self) -> Result<deadpool_postgres::Client> {
-        self.pool.get().await.map_err(Error::pool(&self.target))
+    async fn check(self) -> Result<Self> {
+        drop(self.client().await?);
+        Ok(self)
     }
 
-    pub fn pool(&self) -> &Pool {
-        &self.pool
+    /// A pooled connection, ready to run generated queries (see [`Client`]).
+    pub async fn client(&self) -> Result<Client> {
+        let object = self
+            .pool
+            .get()
+            .await
+            .map_err(|err| Error::pool(&self.target, self.wait_timeout, err))?;
+        Ok(Client::new(object))
     }
 
     /// Where we are connected, safe to print: `postgres://user@host:port/dbname`, no password.
@@ -143,66 +178,5 @@ impl Database {
     /// The throwaway server, when bottles started one because no URL was given.
     pub fn local_server(&self) -> Option<&LocalServer> {
         self.local_server.as_ref()
-    }
-}
-
-/// `url` pointed at database `name`, keeping user, password, host and options; works for
-/// `postgres://` URLs and `key=value` strings.
-pub fn with_database(url: &str, name: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return format!("{url} dbname={name}");
-    };
-    let (location, query) = rest
-        .split_once('?')
-        .map_or((rest, None), |(l, q)| (l, Some(q)));
-    let authority = location.split('/').next().unwrap_or_default();
-    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{scheme}://{authority}/{name}{query}")
-}
-
-/// Parses a `postgres://` URL or a `key=value` connection string.
-pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
-    if url.trim().is_empty() {
-        return Err(Error::InvalidUrl("it is empty".into()));
-    }
-    // tokio-postgres' messages name the bad part, never echo the string itself.
-    tokio_postgres::Config::from_str(url)
-        .map_err(|err| Error::InvalidUrl(crate::error::describe(&err)))
-}
-
-/// `postgres://user@host:port/dbname`, built from the parsed config so no password can appear.
-pub fn describe_target(config: &tokio_postgres::Config) -> String {
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(name)) => name.clone(),
-        Some(Host::Unix(path)) => path.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let user = config.get_user().unwrap_or("(default user)");
-    let dbname = config.get_dbname().unwrap_or(user);
-    format!("postgres://{user}@{host}:{port}/{dbname}")
-}
-
-/// Runs `work` in one transaction: committed if it returns `Ok`, rolled back otherwise (and by
-/// the server if the connection dies first), so callers never leave half their writes behind.
-pub(crate) async fn in_transaction<T>(
-    client: &mut deadpool_postgres::Client,
-    step: &'static str,
-    work: impl AsyncFnOnce(&deadpool_postgres::Transaction<'_>) -> Result<T>,
-) -> Result<T> {
-    echo::statement("BEGIN");
-    let transaction = client.transaction().await.map_err(Error::statement(step))?;
-    match work(&transaction).await {
-        Ok(value) => {
-            echo::timed("COMMIT", &[], transaction.commit())
-                .await
-                .map_err(Error::statement(step))?;
-            Ok(value)
-        }
-        Err(err) => {
-            // Dropping the transaction would roll back too; doing it here makes it visible in echo.
-            let _ = echo::timed("ROLLBACK", &[], transaction.rollback()).await;
-            Err(err)
-        }
     }
 }

@@ -1,75 +1,134 @@
-//! One error type for everything bottles can fail at, each with a message a user can act on.
+//! One error type for everything bottles can fail at. Each message is one line a user can act
+//! on and never holds a password; each error keeps its cause ([`std::error::Error::source`]),
+//! and a database error's SQLSTATE is one call away ([`Error::code`]).
 
-use deadpool_postgres::PoolError;
+use std::time::Duration;
 
+use deadpool::managed::{PoolError, TimeoutType};
+use tokio_postgres::error::SqlState;
+
+use crate::connect::ConnectFailure;
+
+/// Everything bottles can fail at.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
-    /// The connection string did not parse. Its text is never repeated: it may hold a password.
+    /// The connection settings did not parse. Their text is never repeated: it may hold a
+    /// password.
     #[error("invalid DATABASE_URL: {0}")]
-    InvalidUrl(String),
+    InvalidConfig(String),
 
+    /// No URL was given and the throwaway local server could not start.
     #[error("could not start a local PostgreSQL (set DATABASE_URL to use your own server): {0}")]
     LocalServer(#[from] throwaway_pg::Error),
 
+    /// No connection could be opened.
     #[error("could not connect to {target}: {reason}")]
-    Connect { target: String, reason: String },
+    Connect {
+        /// Where, without the password.
+        target: String,
+        /// Why, for every host tried.
+        reason: String,
+        /// The last attempt's error: a `tokio_postgres::Error` or an `io::Error`.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 
-    #[error(
-        "seed refused: the database already holds {users} users and {messages} messages \
-         (run `bottles reset` first, or plain `bottles` to reset, seed and query)"
-    )]
-    AlreadySeeded { users: i64, messages: i64 },
+    /// Every pooled connection stayed busy for the pool's whole wait timeout.
+    #[error("timed out after {waited:?} waiting for a free connection to {target}")]
+    PoolTimeout {
+        /// Where, without the password.
+        target: String,
+        /// The pool's wait timeout.
+        waited: Duration,
+    },
+
+    /// `seed` found rows already there and changed nothing.
+    #[error("seed refused: the database already holds {users} users and {messages} messages")]
+    AlreadySeeded {
+        /// Users found.
+        users: i64,
+        /// Messages found.
+        messages: i64,
+    },
 
     /// A seed plan that cannot be inserted (no users, or more rows than integer ids allow).
     #[error("invalid seed size: {0}")]
     InvalidPlan(String),
 
-    #[error("the tables \"user\" and message do not exist yet (run `bottles reset` first)")]
-    MissingTables,
+    /// The tables do not exist: the database has not been reset yet.
+    #[error("the tables \"user\" and message do not exist yet")]
+    MissingTables(#[source] tokio_postgres::Error),
 
-    #[error("{step} failed: {reason}")]
-    Statement { step: &'static str, reason: String },
-
-    #[error("interrupted")]
-    Interrupted,
+    /// A statement failed; `step` says which part of bottles ran it.
+    #[error("{step} failed: {}", one_line(source))]
+    Statement {
+        /// The step: `reset`, `seed`, a loader's name.
+        step: &'static str,
+        /// The driver's error, with the server's when there is one.
+        #[source]
+        source: tokio_postgres::Error,
+    },
 }
 
+/// `Result` with bottles' [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Wraps a failed statement, naming the step; "relation does not exist" becomes
     /// [`Error::MissingTables`], the one failure a user most often meets.
     pub(crate) fn statement(step: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Error {
-        move |err| {
-            let missing = err.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE);
-            if missing {
-                Error::MissingTables
+        move |source| {
+            if source.code() == Some(&SqlState::UNDEFINED_TABLE) {
+                Error::MissingTables(source)
             } else {
-                Error::Statement {
-                    step,
-                    reason: describe(&err),
-                }
+                Error::Statement { step, source }
             }
         }
     }
 
-    pub(crate) fn pool(target: &str) -> impl FnOnce(PoolError) -> Error + '_ {
-        move |err| {
-            let reason = match err {
-                PoolError::Backend(err) => describe(&err),
-                PoolError::Timeout(kind) => format!("timed out ({kind:?})").to_lowercase(),
-                other => other.to_string(),
-            };
-            Error::Connect {
+    pub(crate) fn pool(target: &str, waited: Duration, err: PoolError<ConnectFailure>) -> Error {
+        let connect = |reason: String, source| Error::Connect {
+            target: target.to_string(),
+            reason,
+            source,
+        };
+        match err {
+            PoolError::Backend(failure) => connect(failure.reason, failure.cause),
+            PoolError::Timeout(TimeoutType::Wait) => Error::PoolTimeout {
                 target: target.to_string(),
-                reason,
-            }
+                waited,
+            },
+            other => connect(other.to_string(), None),
         }
+    }
+
+    /// The SQLSTATE of the database error behind this one, if any: `23503` for a foreign key
+    /// violation, `57014` for a cancelled statement, and so on.
+    pub fn code(&self) -> Option<&SqlState> {
+        let source = match self {
+            Error::Statement { source, .. } | Error::MissingTables(source) => Some(source),
+            Error::Connect {
+                source: Some(source),
+                ..
+            } => source.downcast_ref::<tokio_postgres::Error>(),
+            _ => None,
+        };
+        source.and_then(tokio_postgres::Error::code)
     }
 }
 
-/// The server's own message for database errors (with SQLSTATE), else the driver's, on one line.
-pub(crate) fn describe(err: &tokio_postgres::Error) -> String {
+impl From<tokio_postgres::Error> for Error {
+    /// A failure of a generated query run by hand: `?` works in functions returning
+    /// [`Result`].
+    fn from(source: tokio_postgres::Error) -> Self {
+        Error::statement("query")(source)
+    }
+}
+
+/// The server's own message for database errors (with SQLSTATE), else the driver's with its
+/// causes, on one line.
+pub(crate) fn one_line(err: &tokio_postgres::Error) -> String {
     let text = match err.as_db_error() {
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
         None => {

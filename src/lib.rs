@@ -1,36 +1,57 @@
-//! bottles: the SQLAlchemy notebook's reset → seed → query pipeline, SQL first.
+//! bottles: the SQLAlchemy notebook's data layer, SQL first, on tokio-postgres.
 //!
-//! The SQL lives in `schema.sql` and `queries/`; cornucopia compiles it into the typed
-//! `bottles_codegen` crate (re-exported as [`codegen`]). This library composes those queries:
+//! The SQL lives in `schema.sql` and `queries/`; cornucopia compiles the queries into the typed
+//! `bottles_codegen` crate, re-exported here as [`codegen`]. This library gives those queries a
+//! pool to run on ([`Database`], [`Client`]), a statement log ([`LOG_TARGET`]), and the
+//! notebook's steps built from them: [`reset`], [`seed`], and the two ways to load users with
+//! their messages.
 //!
 //! ```no_run
 //! # async fn demo() -> bottles::Result<()> {
+//! use bottles::codegen::queries::messages::messages_from_user;
+//! use futures::TryStreamExt;
+//!
 //! // `None`: no DATABASE_URL, so a throwaway local PostgreSQL is started (and removed on drop).
 //! let db = bottles::Database::open(None).await?;
 //! let mut client = db.client().await?;
 //! bottles::reset(&mut client).await?;
 //! bottles::seed(&mut client, &bottles::SeedPlan::notebook()).await?;
-//! let report = bottles::run_query_cells(&client, "Eli").await?;
-//! assert_eq!(report.messages_from_user.count, 33);
+//!
+//! // Any generated query runs on the pooled client, prepared once per connection.
+//! let elis = messages_from_user().bind(&client, &"Eli").all().await?;
+//! assert_eq!(elis.len(), 33);
+//!
+//! let users: Vec<_> = bottles::users_with_messages(&client).try_collect().await?;
+//! assert_eq!(users[0].messages.len(), 34);
 //! # Ok(()) }
 //! ```
+#![deny(missing_docs)]
 
-pub mod cli;
-pub mod db;
-pub mod echo;
-pub mod error;
-pub mod query;
-mod report;
-pub mod reset;
-pub mod seed;
+mod bulk;
+mod client;
+mod config;
+mod connect;
+mod db;
+mod echo;
+mod error;
+mod load;
+mod schema;
+mod sql;
 mod tls;
+mod wire;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
+/// The typed queries cornucopia generated from `queries/`: `codegen::queries::users`,
+/// `::messages` and `::tables`. Each takes a [`Client`] or a [`Transaction`].
 pub use bottles_codegen as codegen;
+pub use bulk::{SeedPlan, SeedProgress, SeedReport, seed, seed_with_progress};
+pub use client::{Client, Transaction};
+pub use config::ConnectOptions;
 pub use db::{Database, PoolOptions};
+pub use echo::LOG_TARGET;
 pub use error::{Error, Result};
-pub use query::{
-    QueryReport, UserWithMessages, message_count, messages_from, run_query_cells, user_count,
-    users_by_name_selectin, users_with_messages_joined, users_with_messages_stream,
-};
-pub use reset::{ResetReport, reset};
-pub use seed::{SeedPlan, SeedProgress, SeedReport, seed, seed_with_progress};
+pub use load::{UserWithMessages, user_by_name_with_messages, users_with_messages};
+pub use schema::{ResetReport, reset};
+pub use sql::{SCHEMA, statement_text};

@@ -4,7 +4,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use bottles::{Database, PoolOptions, SeedPlan, echo};
+use bottles::codegen::queries::messages::messages_from_user;
+use bottles::{Database, PoolOptions, SeedPlan};
 use bottles_bench::{Target, report, run_quietly, seeded_database};
 use criterion::{Criterion, SamplingMode};
 
@@ -76,7 +77,11 @@ async fn rounds(db: &Database, iterations: u64) -> Duration {
         let tasks = (0..CLIENTS).map(|_| async {
             let client = db.client().await.unwrap();
             for _ in 0..QUERIES_PER_TASK {
-                let messages = bottles::messages_from(&client, "Eli").await.unwrap();
+                let messages = messages_from_user()
+                    .bind(&client, &"Eli")
+                    .all()
+                    .await
+                    .unwrap();
                 assert_eq!(messages.len(), 33);
             }
         });
@@ -89,7 +94,7 @@ async fn rounds(db: &Database, iterations: u64) -> Duration {
 fn pgbench_time_per_query(url: &str) -> Duration {
     let script = std::env::temp_dir().join(format!("bottles-pgbench-{}.sql", std::process::id()));
     // pgbench passes `:name` as a parameter of the prepared statement, like bottles' `$1`.
-    let sql = echo::sql("messages_from_user").unwrap();
+    let sql = bottles::statement_text("messages_from_user").unwrap();
     std::fs::write(&script, format!("{sql};\n")).expect("write the pgbench script");
     let output = run_quietly(
         Command::new(throwaway_pg::program("pgbench"))

@@ -8,11 +8,14 @@
 use std::process::Command;
 use std::time::Duration;
 
-use bottles::{Database, SeedPlan, echo};
+use bottles::codegen::queries::messages::{count_messages, messages_from_user};
+use bottles::codegen::queries::users::count_users;
+use bottles::{Client, Database, SeedPlan};
 use bottles_bench::{
     Target, bottles_bin, fresh_database, report, report_medians, run_quietly, sqlalchemy,
 };
 use criterion::Criterion;
+use futures::TryStreamExt;
 
 const IN_PROCESS: &str = "pipeline_in_process";
 const WHOLE_PROCESS: &str = "pipeline_whole_process";
@@ -37,7 +40,7 @@ fn main() {
             bottles::seed(&mut client, &SeedPlan::notebook())
                 .await
                 .unwrap();
-            bottles::run_query_cells(&client, "Eli").await.unwrap()
+            query_cells(&client).await
         })
     });
     // The same minus reset, whose DDL costs the server the same whoever sends it.
@@ -45,7 +48,7 @@ fn main() {
         b.to_async(&runtime).iter_custom(|n| {
             bottles_bench::time_after_reset(&db, n, async |client| {
                 bottles::seed(client, &SeedPlan::notebook()).await.unwrap();
-                bottles::run_query_cells(&*client, "Eli").await.unwrap();
+                query_cells(client).await;
             })
         })
     });
@@ -121,10 +124,45 @@ fn main() {
     );
 }
 
+/// The notebook's query cells as `bottles query` runs them: all five sent together, pipelined
+/// on one connection.
+async fn query_cells(client: &Client) {
+    let (count_users, count_messages, from_user) =
+        (count_users(), count_messages(), messages_from_user());
+    let joined = bottles::users_with_messages(client).try_collect::<Vec<_>>();
+    let (_, _, users, named, elis) = tokio::try_join!(
+        async {
+            count_users
+                .bind(client)
+                .one()
+                .await
+                .map_err(bottles::Error::from)
+        },
+        async {
+            count_messages
+                .bind(client)
+                .one()
+                .await
+                .map_err(bottles::Error::from)
+        },
+        joined,
+        bottles::user_by_name_with_messages(client, "Eli"),
+        async {
+            from_user
+                .bind(client, &"Eli")
+                .all()
+                .await
+                .map_err(bottles::Error::from)
+        },
+    )
+    .unwrap();
+    assert_eq!((users.len(), named.len(), elis.len()), (3, 1, 33));
+}
+
 /// What bottles sends, as one psql script: the statements from `queries/`, `copy/` and
 /// `schema.sql` with their parameters written in, the messages as inline COPY data.
 fn floor_script() -> String {
-    let sql = |name| echo::sql(name).expect("a named query");
+    let sql = |name| bottles::statement_text(name).expect("a named query");
     let plan = SeedPlan::notebook();
     let mut copy_data = String::new();
     for index in 0..plan.message_count() {
@@ -136,7 +174,7 @@ fn floor_script() -> String {
     [
         "BEGIN".to_string(),
         sql("drop_tables").into(),
-        bottles::reset::SCHEMA.trim().trim_end_matches(';').into(),
+        bottles::SCHEMA.trim().trim_end_matches(';').into(),
         "COMMIT".into(),
         "BEGIN".into(),
         sql("lock_tables").into(),

@@ -110,7 +110,7 @@ fn main() {
 }
 
 /// Drops message's keys and indexes the way bottles' seed does; returns their definitions.
-async fn drop_keys(tx: &deadpool_postgres::Transaction<'_>) -> Vec<MessageKeysAndIndexes> {
+async fn drop_keys(tx: &bottles::Transaction<'_>) -> Vec<MessageKeysAndIndexes> {
     let keys = message_keys_and_indexes().bind(tx).all().await.unwrap();
     for key in &keys {
         tx.batch_execute(&key.drop).await.unwrap();
@@ -118,7 +118,7 @@ async fn drop_keys(tx: &deadpool_postgres::Transaction<'_>) -> Vec<MessageKeysAn
     keys
 }
 
-async fn rebuild_keys(tx: &deadpool_postgres::Transaction<'_>, keys: &[MessageKeysAndIndexes]) {
+async fn rebuild_keys(tx: &bottles::Transaction<'_>, keys: &[MessageKeysAndIndexes]) {
     for key in keys.iter().rev() {
         tx.batch_execute(&key.create).await.unwrap();
     }
@@ -126,7 +126,7 @@ async fn rebuild_keys(tx: &deadpool_postgres::Transaction<'_>, keys: &[MessageKe
 
 /// The alternative to COPY: `insert_users`, then `insert_messages` over arrays of
 /// [`UNNEST_BATCH`] rows, with the same key rebuild, in one transaction.
-async fn seed_with_unnest(client: &mut deadpool_postgres::Client, plan: &SeedPlan) {
+async fn seed_with_unnest(client: &mut bottles::Client, plan: &SeedPlan) {
     let tx = client.transaction().await.unwrap();
     let names: Vec<String> = (0..plan.user_count()).map(|i| plan.user_name(i)).collect();
     let mut ids = insert_users().bind(&tx, &names).all().await.unwrap();
@@ -150,7 +150,7 @@ async fn seed_with_unnest(client: &mut deadpool_postgres::Client, plan: &SeedPla
 /// The ingest limit: text COPY of ready-made rows, users then messages, in one transaction;
 /// with `rebuild`, message's keys and indexes are dropped first and built again after.
 async fn plain_copy(
-    client: &mut deadpool_postgres::Client,
+    client: &mut bottles::Client,
     users: &Bytes,
     messages: &[Bytes],
     rebuild: bool,

@@ -1,6 +1,6 @@
 //! Benchmark 3: the joined load of 10 000 users with 1 000 000 messages.
 //!
-//! bottles' streaming `users_with_messages_stream` (cornucopia-generated code underneath) against
+//! bottles' streaming `users_with_messages` (cornucopia-generated code underneath) against
 //! the same query hand-written on tokio-postgres and on sqlx, each grouping rows into users the
 //! same way and keeping one user at a time. Then the peak memory of `bottles query` over it.
 
@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use bottles::codegen::queries::messages::Message;
-use bottles::{SeedPlan, UserWithMessages, echo};
+use bottles::{SeedPlan, UserWithMessages};
 use bottles_bench::{Target, bottles_bin, note, peak_rss, report_medians, seeded_database};
 use criterion::{Criterion, SamplingMode};
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -29,7 +29,7 @@ fn main() {
     let sqlx_pool = runtime
         .block_on(sqlx::PgPool::connect(&url))
         .expect("sqlx connects");
-    let sql = echo::sql("users_with_messages").unwrap();
+    let sql = bottles::statement_text("users_with_messages").unwrap();
 
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group(GROUP);
@@ -41,15 +41,16 @@ fn main() {
     group.bench_function("bottles_generated", |b| {
         b.to_async(&runtime).iter(|| async {
             let client = db.client().await.unwrap();
-            let users = bottles::users_with_messages_stream(&client);
+            let users = bottles::users_with_messages(&client);
             consume(users.map_err(|e| e.to_string())).await
         })
     });
+    // Plain tokio-postgres on a connection of its own, the statement prepared once.
+    let plain = runtime.block_on(bottles_bench::connect(&url));
+    let statement = runtime.block_on(plain.prepare(sql)).unwrap();
     group.bench_function("hand_written", |b| {
         b.to_async(&runtime).iter(|| async {
-            let client = db.client().await.unwrap();
-            let statement = client.prepare_cached(sql).await.unwrap();
-            let rows = client
+            let rows = plain
                 .query_raw(&statement, std::iter::empty::<i32>())
                 .await
                 .unwrap();

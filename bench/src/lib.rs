@@ -38,7 +38,7 @@ pub async fn fresh_database(name: &str) -> String {
         let done = admin.batch_execute(&statement).await;
         done.expect("create the benchmark database");
     }
-    bottles::db::with_database(admin_url(), name)
+    throwaway_pg::with_database(admin_url(), name)
 }
 
 /// A fresh database holding bottles' tables, seeded with `plan`.
@@ -63,7 +63,7 @@ pub async fn vacuum(url: &str) {
 pub async fn time_after_reset(
     db: &bottles::Database,
     iterations: u64,
-    mut work: impl AsyncFnMut(&mut deadpool_postgres::Client),
+    mut work: impl AsyncFnMut(&mut bottles::Client),
 ) -> Duration {
     let mut client = db.client().await.unwrap();
     let mut measured = Duration::ZERO;

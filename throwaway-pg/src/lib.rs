@@ -363,6 +363,21 @@ pub fn env_or_shared_server(var: &str) -> &'static str {
     })
 }
 
+/// `url` pointed at database `name`, keeping user, password, host and options: for harnesses
+/// that give each test or benchmark a database of its own on one server. Works for
+/// `postgres://` URLs and `key=value` strings.
+pub fn with_database(url: &str, name: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return format!("{url} dbname={name}");
+    };
+    let (location, query) = rest
+        .split_once('?')
+        .map_or((rest, None), |(l, q)| (l, Some(q)));
+    let authority = location.split('/').next().unwrap_or_default();
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
 fn free_port() -> Result<u16, Error> {
     // The OS hands out an unused port; postgres binds it right after (a tiny race, reported
     // clearly by wait_until_ready if another process wins it).

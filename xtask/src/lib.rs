@@ -1,10 +1,10 @@
 //! Regenerating `codegen/`: cornucopia type-checks `queries/` against `schema.sql` loaded into
-//! an empty database and writes the `bottles_codegen` crate.
+//! an empty database and writes the `bottles_codegen` crate, with the settings in
+//! `cornucopia.toml` (the same file the plain `cornucopia` CLI reads).
 
 use std::path::{Path, PathBuf};
 
-/// The generated crate's package name.
-pub const PACKAGE: &str = "bottles_codegen";
+use cornucopia::config::Config;
 
 /// The repository root (this crate lives in `xtask/`).
 pub fn repo_root() -> PathBuf {
@@ -14,26 +14,30 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// `cornucopia.toml`, with its paths made absolute (the CLI reads them from the working
+/// directory, which for it is the repository root).
+pub fn config() -> Result<Config, String> {
+    let root = repo_root();
+    let path = root.join("cornucopia.toml");
+    let mut config =
+        Config::from_file(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+    config.queries = root.join(&config.queries);
+    config.destination = root.join(&config.destination);
+    Ok(config)
+}
+
 /// Loads `schema.sql` into the database behind `client`, which must be empty, and generates the
-/// crate into `destination` (replacing what is there).
+/// crate into `destination` (replacing what is there) with the settings of `cornucopia.toml`.
 ///
 /// cornucopia drives `client` with blocking calls, so its connection must be polled by a runtime
 /// on another thread: call this from `spawn_blocking` or outside any runtime.
-pub fn generate(
-    client: &tokio_postgres::Client,
-    destination: &Path,
-) -> Result<(), cornucopia::Error> {
-    let root = repo_root();
-    cornucopia::load_schema(client, &[root.join("schema.sql")]).map_err(Box::new)?;
-    let config = cornucopia::config::Config::builder()
-        .name(PACKAGE)
-        .queries(root.join("queries"))
-        .destination(destination)
-        .r#async(true)
-        .sync(false)
-        .add_derive_trait("serde::Serialize")
-        .build();
-    cornucopia::gen_live(client, config)
+pub fn generate(client: &tokio_postgres::Client, destination: &Path) -> Result<(), String> {
+    let mut config = config()?;
+    config.destination = destination.to_path_buf();
+    let schema = repo_root().join("schema.sql");
+    let report = |err: cornucopia::Error| format!("{:?}", miette::Report::new(err));
+    cornucopia::load_schema(client, &[schema]).map_err(|err| report(Box::new(err).into()))?;
+    cornucopia::gen_live(client, config).map_err(report)
 }
 
 /// Relative paths of the files that differ between two trees: changed, missing or extra.

@@ -1,15 +1,19 @@
-//! `cargo xtask codegen [--check]`: regenerate `codegen/`, or only check that it is current.
+//! `cargo xtask codegen [--check] [--cli]`: regenerate `codegen/`, or only check that it is current.
 //! `cargo xtask bench [FILTER]`: run the benchmarks against their peers (see bench.rs).
 
-use std::process::ExitCode;
+use std::path::Path;
+use std::process::{Command, ExitCode};
 
 mod bench;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask bench [-- CRITERION ARGS]
+const USAGE: &str =
+    "usage: cargo xtask codegen [--check] [--cli] | cargo xtask bench [-- CRITERION ARGS]
 
-  codegen          regenerate codegen/ from schema.sql and queries/ (cornucopia, against a
-                   throwaway local PostgreSQL)
+  codegen          regenerate codegen/ from schema.sql and queries/ with the settings in
+                   cornucopia.toml (cornucopia as a library, against a throwaway PostgreSQL)
   codegen --check  generate into a temporary directory and fail if codegen/ differs
+  codegen --cli    the same with the plain `cornucopia` CLI (cargo install cornucopia
+                   --version 1.0.1 --locked), run as its docs say: `cornucopia fresh schema.sql`
   bench            run every benchmark (bench/) and print each ratio against its target;
                    uses DATABASE_URL if set, else a throwaway local PostgreSQL";
 
@@ -18,19 +22,24 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("bench") {
         return finish(bench::run(&args[1..]));
     }
-    let check = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["codegen"] => false,
-        ["codegen", "--check"] => true,
-        ["-h" | "--help" | "help"] => {
+    let flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let known = flags
+        .iter()
+        .all(|flag| matches!(*flag, "--check" | "--cli"));
+    match args.first().map(String::as_str) {
+        Some("codegen") if known => finish(codegen(
+            flags.contains(&"--check"),
+            flags.contains(&"--cli"),
+        )),
+        Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
-            return ExitCode::SUCCESS;
+            ExitCode::SUCCESS
         }
         _ => {
             eprintln!("{USAGE}");
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
-    };
-    finish(run(check))
+    }
 }
 
 fn finish(outcome: Result<String, String>) -> ExitCode {
@@ -46,8 +55,46 @@ fn finish(outcome: Result<String, String>) -> ExitCode {
     }
 }
 
-fn run(check: bool) -> Result<String, String> {
+fn codegen(check: bool, cli: bool) -> Result<String, String> {
     let server = throwaway_pg::LocalServer::start().map_err(|e| e.to_string())?;
+    let committed = xtask::config()?.destination;
+    let scratch = tempfile_dir()?;
+    let destination = if check {
+        scratch.clone()
+    } else {
+        committed.clone()
+    };
+    let generated = if cli {
+        with_cli(&server, &destination)
+    } else {
+        with_library(&server, &destination)
+    };
+    let differences = generated.map(|()| xtask::compare_trees(&scratch, &committed));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let how = if cli {
+        "the cornucopia CLI"
+    } else {
+        "cornucopia"
+    };
+    match differences? {
+        _ if !check => Ok(format!("regenerated {} with {how}", committed.display())),
+        diffs if diffs.is_empty() => Ok(format!("codegen/ is what {how} generates")),
+        diffs => Err(format!(
+            "codegen/ differs from what {how} generates ({}); run `cargo xtask codegen`",
+            diffs.join(", ")
+        )),
+    }
+}
+
+/// A directory path to generate into for `--check`; not created (the CLI asks before
+/// replacing an existing directory that holds no Cargo.toml).
+fn tempfile_dir() -> Result<std::path::PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("bottles-codegen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(dir)
+}
+
+fn with_library(server: &throwaway_pg::LocalServer, destination: &Path) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let client = runtime.block_on(async {
         let (client, connection) =
@@ -56,23 +103,32 @@ fn run(check: bool) -> Result<String, String> {
         Ok::<_, tokio_postgres::Error>(client)
     });
     let client = client.map_err(|e| format!("connecting to the throwaway server: {e}"))?;
-    let committed = xtask::repo_root().join("codegen");
-    if !check {
-        xtask::generate(&client, &committed)
-            .map_err(|e| format!("{:?}", miette::Report::new(e)))?;
-        return Ok(format!("regenerated {}", committed.display()));
+    xtask::generate(&client, destination)
+}
+
+/// `cornucopia fresh schema.sql --url <server> -d <destination>`, from the repository root so
+/// the CLI finds cornucopia.toml and queries/ as a user's run would.
+fn with_cli(server: &throwaway_pg::LocalServer, destination: &Path) -> Result<(), String> {
+    let url = format!(
+        "postgres://{}@127.0.0.1:{}",
+        throwaway_pg::SUPERUSER,
+        server.port()
+    );
+    let output = Command::new("cornucopia")
+        .current_dir(xtask::repo_root())
+        .args(["fresh", "schema.sql", "--url", &url, "--destination"])
+        .arg(destination)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|err| {
+            format!("could not run `cornucopia` ({err}); install it with `cargo install cornucopia --version 1.0.1 --locked`")
+        })?;
+    if output.status.success() {
+        return Ok(());
     }
-    let scratch =
-        std::env::temp_dir().join(format!("bottles-codegen-check-{}", std::process::id()));
-    let result =
-        xtask::generate(&client, &scratch).map_err(|e| format!("{:?}", miette::Report::new(e)));
-    let differences = result.map(|()| xtask::compare_trees(&scratch, &committed));
-    let _ = std::fs::remove_dir_all(&scratch);
-    match differences? {
-        diffs if diffs.is_empty() => Ok("codegen/ is up to date".into()),
-        diffs => Err(format!(
-            "codegen/ is stale ({}); run `cargo xtask codegen`",
-            diffs.join(", ")
-        )),
-    }
+    Err(format!(
+        "cornucopia failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    ))
 }

@@ -1,14 +1,13 @@
 //! Secrets and TLS, against a server of this test binary's own: TLS on with a self-signed
 //! certificate, `alice` signing in with a password (SCRAM), `tls_only` refused without TLS.
 
-mod common;
-
 use std::process::Output;
 use std::sync::OnceLock;
 
 use bottles::{Database, Error};
-use common::{assert_one_line_error, bottles, stderr, stdout};
 use throwaway_pg::{LocalServer, Options};
+
+use crate::helpers::{assert_one_line_error, bottles, stderr, stdout};
 
 const PASSWORD: &str = "correct-horse-battery-staple";
 
@@ -74,7 +73,7 @@ fn the_whole_pipeline_runs_over_tls_with_a_password_and_echo_shows_neither_secre
     let output = bottles(Some(&url), &["--echo"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("messages from user 'Eli' (Message.afrom_user): 33"));
-    assert!(stderr(&output).contains("bottles::sql: COMMIT"));
+    assert!(stderr(&output).contains("bottles::sql: COMMIT  -- ok in"));
     assert_no_password(&output, PASSWORD);
 }
 

@@ -3,34 +3,29 @@
 //!
 //! Users go in through the typed `insert_users` query in batches (it returns their ids);
 //! messages are streamed through `COPY ... FROM STDIN (FORMAT binary)`. From
-//! [`BULK_LOAD_FROM`] messages on, message's keys and indexes are dropped first and built again
+//! [`SeedPlan::BULK_LOAD_FROM`] messages on, message's keys and indexes are dropped first and built again
 //! after the load, inside the same transaction: one sort per index instead of an index and
 //! foreign-key update per row, about five times faster at a million messages (`cargo xtask bench`).
 
+use bottles_codegen::client::GenericClient;
+use bottles_codegen::queries::messages::count_messages;
 use bottles_codegen::queries::tables::{
     MessageKeysAndIndexes, lock_tables, message_keys_and_indexes,
 };
-use bottles_codegen::queries::users::insert_users;
-use deadpool_postgres::Transaction;
+use bottles_codegen::queries::users::{count_users, insert_users};
 use postgres_types::Type;
 use serde::Serialize;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 
-use crate::db::in_transaction;
-use crate::echo::{self, Preview};
+use crate::client::{Client, Transaction};
 use crate::error::{Error, Result};
-use crate::query::{message_count, user_count};
 
 /// The notebook's users, in the order it adds them.
-pub const NOTEBOOK_NAMES: [&str; 3] = ["Nick", "Eli", "Paul"];
+const NOTEBOOK_NAMES: [&str; 3] = ["Nick", "Eli", "Paul"];
 /// The notebook's message count: "99 bottles of beer on the wall..." down to "0 ...".
-pub const NOTEBOOK_MESSAGES: u32 = 100;
-/// Ids are PostgreSQL `integer`s, so neither table can take more rows than this.
-pub const MAX_ROWS: u32 = i32::MAX as u32;
-
-/// From this many messages on, seed drops message's keys and indexes for the load and builds
-/// them again afterwards; below it, keeping them costs less than rebuilding them.
-pub const BULK_LOAD_FROM: u32 = 20_000;
+const NOTEBOOK_MESSAGES: u32 = 100;
+const MAX_ROWS: u32 = SeedPlan::MAX_ROWS;
+const BULK_LOAD_FROM: u32 = SeedPlan::BULK_LOAD_FROM;
 
 /// Users per `insert_users` statement.
 const USER_BATCH: u32 = 10_000;
@@ -47,6 +42,13 @@ pub struct SeedPlan {
 }
 
 impl SeedPlan {
+    /// Ids are PostgreSQL `integer`s, so neither table can take more rows than this.
+    pub const MAX_ROWS: u32 = i32::MAX as u32;
+
+    /// From this many messages on, seed drops message's keys and indexes for the load and
+    /// builds them again afterwards; below it, keeping them costs less than rebuilding them.
+    pub const BULK_LOAD_FROM: u32 = 20_000;
+
     /// Exactly the notebook's data: Nick, Eli and Paul, and 100 messages.
     pub fn notebook() -> Self {
         Self {
@@ -55,7 +57,7 @@ impl SeedPlan {
         }
     }
 
-    /// A plan at any scale, from 1 user and 0 messages up to [`MAX_ROWS`] of each.
+    /// A plan at any scale, from 1 user and 0 messages up to [`SeedPlan::MAX_ROWS`] of each.
     pub fn new(users: u32, messages: u32) -> Result<Self> {
         if users == 0 {
             return Err(Error::InvalidPlan(
@@ -70,10 +72,12 @@ impl SeedPlan {
         Ok(Self { users, messages })
     }
 
+    /// Users to insert.
     pub fn user_count(&self) -> u32 {
         self.users
     }
 
+    /// Messages to insert.
     pub fn message_count(&self) -> u32 {
         self.messages
     }
@@ -106,21 +110,26 @@ impl Default for SeedPlan {
     }
 }
 
+/// What [`seed`] inserted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SeedReport {
+    /// Users inserted.
     pub users: u64,
+    /// Messages inserted.
     pub messages: u64,
 }
 
 /// How far a seed has come, for a progress bar: rows inserted so far out of all rows planned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeedProgress {
+    /// Rows inserted so far.
     pub rows_done: u64,
+    /// Rows the plan inserts in all.
     pub rows_total: u64,
 }
 
 /// Inserts `plan` into empty tables, all or nothing. See [`seed_with_progress`].
-pub async fn seed(client: &mut deadpool_postgres::Client, plan: &SeedPlan) -> Result<SeedReport> {
+pub async fn seed(client: &mut Client, plan: &SeedPlan) -> Result<SeedReport> {
     seed_with_progress(client, plan, |_| {}).await
 }
 
@@ -130,44 +139,49 @@ pub async fn seed(client: &mut deadpool_postgres::Client, plan: &SeedPlan) -> Re
 /// one inserts and the other then finds the rows and is refused with
 /// [`Error::AlreadySeeded`]; that refusal changes nothing.
 pub async fn seed_with_progress(
-    client: &mut deadpool_postgres::Client,
+    client: &mut Client,
     plan: &SeedPlan,
     mut progress: impl FnMut(SeedProgress),
 ) -> Result<SeedReport> {
-    in_transaction(client, "seed", async |tx| {
-        let lock = async { lock_tables().prepare(tx).await?.bind(tx).await };
-        echo::timed("lock_tables", &[], lock)
-            .await
-            .map_err(Error::statement("seed"))?;
-        let (users, messages) = tokio::try_join!(user_count(tx), message_count(tx))?;
-        if users > 0 || messages > 0 {
-            return Err(Error::AlreadySeeded { users, messages });
-        }
-        let mut report = |rows_done| {
-            progress(SeedProgress {
-                rows_done,
-                rows_total: plan.total_rows(),
-            })
-        };
-        report(0);
-        let ids = insert_all_users(tx, plan, &mut report).await?;
-        let done = ids.len() as u64;
-        let dropped = if plan.messages >= BULK_LOAD_FROM {
-            drop_message_keys(tx).await?
-        } else {
-            Vec::new()
-        };
-        let messages = copy_messages(tx, plan, &ids, |rows| report(done + rows)).await?;
-        // Built in reverse order of dropping: indexes, then keys, then the foreign key.
-        for key in dropped.iter().rev() {
-            run_ddl(tx, &key.create).await?;
-        }
-        Ok(SeedReport {
-            users: done,
-            messages,
+    let transaction = client.transaction().await.map_err(failed)?;
+    let tx = &transaction;
+    lock_tables().bind(tx).await.map_err(failed)?;
+    let (count_users, count_messages) = (count_users(), count_messages());
+    let users = count_users.bind(tx).one();
+    let messages = count_messages.bind(tx).one();
+    let (users, messages) = tokio::try_join!(users, messages).map_err(failed)?;
+    if users > 0 || messages > 0 {
+        return Err(Error::AlreadySeeded { users, messages });
+    }
+    let mut report = |rows_done| {
+        progress(SeedProgress {
+            rows_done,
+            rows_total: plan.total_rows(),
         })
+    };
+    report(0);
+    let ids = insert_all_users(tx, plan, &mut report).await?;
+    let done = ids.len() as u64;
+    let dropped = if plan.messages >= BULK_LOAD_FROM {
+        drop_message_keys(tx).await?
+    } else {
+        Vec::new()
+    };
+    let messages = copy_messages(tx, plan, &ids, |rows| report(done + rows)).await?;
+    // Built in reverse order of dropping: indexes, then keys, then the foreign key.
+    for key in dropped.iter().rev() {
+        tx.batch_execute(&key.create).await.map_err(failed)?;
+    }
+    transaction.commit().await.map_err(failed)?;
+    Ok(SeedReport {
+        users: done,
+        messages,
     })
-    .await
+}
+
+/// Names the step in a failure: a missing table, or a statement that failed during `seed`.
+fn failed(err: tokio_postgres::Error) -> Error {
+    Error::statement("seed")(err)
 }
 
 /// Inserts the plan's users in batches; returns their ids, index `i` for user `i`.
@@ -177,19 +191,12 @@ async fn insert_all_users(
     report: &mut impl FnMut(u64),
 ) -> Result<Vec<i32>> {
     let mut ids = Vec::with_capacity(plan.users as usize);
-    let insert = insert_users().prepare(tx).await;
-    let insert = insert.map_err(Error::statement("seed"))?;
+    let insert = insert_users();
     let mut start = 0;
     while start < plan.users {
         let end = plan.users.min(start + USER_BATCH);
         let names: Vec<String> = (start..end).map(|i| plan.user_name(i)).collect();
-        let mut batch = echo::timed(
-            "insert_users",
-            &[("names", &Preview(&names))],
-            insert.bind(tx, &names).all(),
-        )
-        .await
-        .map_err(Error::statement("seed"))?;
+        let mut batch = insert.bind(tx, &names).all().await.map_err(failed)?;
         // Identity values follow insertion order, which follows `names`.
         batch.sort_unstable();
         ids.extend(batch);
@@ -202,24 +209,15 @@ async fn insert_all_users(
 /// Drops message's keys and indexes (this locks the table until commit); returns how to
 /// create them again.
 async fn drop_message_keys(tx: &Transaction<'_>) -> Result<Vec<MessageKeysAndIndexes>> {
-    let load = async {
-        let statement = message_keys_and_indexes().prepare(tx).await?;
-        statement.bind(tx).all().await
-    };
-    let keys = echo::timed("message_keys_and_indexes", &[], load)
+    let keys = message_keys_and_indexes()
+        .bind(tx)
+        .all()
         .await
-        .map_err(Error::statement("seed"))?;
+        .map_err(failed)?;
     for key in &keys {
-        run_ddl(tx, &key.drop).await?;
+        tx.batch_execute(&key.drop).await.map_err(failed)?;
     }
     Ok(keys)
-}
-
-/// Runs one statement the catalog wrote for us (see `message_keys_and_indexes`).
-async fn run_ddl(tx: &Transaction<'_>, statement: &str) -> Result<()> {
-    echo::timed(statement, &[], tx.batch_execute(statement))
-        .await
-        .map_err(Error::statement("seed"))
 }
 
 /// Streams the plan's messages into `COPY message FROM STDIN` in binary format.
@@ -229,29 +227,23 @@ async fn copy_messages(
     user_ids: &[i32],
     mut report: impl FnMut(u64),
 ) -> Result<u64> {
-    let sql = echo::sql("copy_messages").expect("copy/messages.sql names copy_messages");
-    let copy = async {
-        let statement = tx.prepare_cached(sql).await?;
-        let sink = tx.copy_in(&statement).await?;
-        let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT4]);
-        let mut writer = std::pin::pin!(writer);
-        for index in 0..plan.messages {
-            let (content, author) = plan.message(index);
-            writer
-                .as_mut()
-                .write(&[&content, &user_ids[author as usize]])
-                .await?;
-            if (index + 1) % PROGRESS_EVERY == 0 {
-                report(u64::from(index + 1));
-            }
+    let sql =
+        crate::sql::statement_text("copy_messages").expect("copy/messages.sql names copy_messages");
+    let statement = tx.prepare(sql).await.map_err(failed)?;
+    let sink = tx.copy_in(&statement).await.map_err(failed)?;
+    let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT4]);
+    let mut writer = std::pin::pin!(writer);
+    for index in 0..plan.messages {
+        let (content, author) = plan.message(index);
+        let row: [&(dyn postgres_types::ToSql + Sync); 2] = [&content, &user_ids[author as usize]];
+        writer.as_mut().write(&row).await.map_err(failed)?;
+        if (index + 1) % PROGRESS_EVERY == 0 {
+            report(u64::from(index + 1));
         }
-        let copied = writer.finish().await?;
-        report(copied);
-        Ok(copied)
-    };
-    echo::timed("copy_messages", &[("rows", &plan.messages)], copy)
-        .await
-        .map_err(Error::statement("seed"))
+    }
+    let copied = writer.finish().await.map_err(failed)?;
+    report(copied);
+    Ok(copied)
 }
 
 #[cfg(test)]

@@ -1,44 +1,23 @@
-//! The notebook's results, through the library, against a real PostgreSQL.
+//! The notebook's results through the library, against a real PostgreSQL: the generated
+//! queries run directly on a pooled client, and the library's loaders and steps.
 
-mod common;
-
-use bottles::codegen::queries::messages::Message;
 use bottles::codegen::queries::users::insert_users;
 use bottles::{Error, SeedPlan};
-use common::TestDb;
 
-fn contents(messages: &[Message]) -> Vec<&str> {
-    messages.iter().map(|m| m.content.as_str()).collect()
-}
-
-fn ids(messages: &[Message]) -> Vec<i32> {
-    messages.iter().map(|m| m.id).collect()
-}
-
-/// Eli's first five messages in the notebook: ids 2, 5, …, 14 with 98, 95, … 86 bottles.
-fn assert_elis_first_five(messages: &[Message]) {
-    assert_eq!(ids(messages), [2, 5, 8, 11, 14]);
-    assert_eq!(contents(messages), bottles_of([98, 95, 92, 89, 86]));
-}
-
-fn bottles_of<const N: usize>(counts: [u32; N]) -> [String; N] {
-    counts.map(|i| format!("{i} bottles of beer on the wall..."))
-}
+use crate::helpers::{
+    TestDb, assert_elis_first_five, bottles_of, contents, counts, ids, joined, messages_from,
+};
 
 #[tokio::test]
 async fn seed_gives_three_users_and_a_hundred_messages() {
     let test = TestDb::seeded().await;
-    let client = test.client().await;
-    assert_eq!(bottles::user_count(&**client).await.unwrap(), 3);
-    assert_eq!(bottles::message_count(&**client).await.unwrap(), 100);
+    assert_eq!(test.counts().await, (3, 100));
 }
 
 #[tokio::test]
 async fn joined_load_gives_each_user_their_messages_in_order() {
     let test = TestDb::seeded().await;
-    let users = bottles::users_with_messages_joined(&**test.client().await)
-        .await
-        .unwrap();
+    let users = joined(&test.client().await).await;
 
     let counts: Vec<(i32, &str, usize)> = users
         .iter()
@@ -60,7 +39,7 @@ async fn joined_load_gives_each_user_their_messages_in_order() {
 #[tokio::test]
 async fn chained_filter_with_selectin_load_finds_eli() {
     let test = TestDb::seeded().await;
-    let found = bottles::users_by_name_selectin(&**test.client().await, "Eli")
+    let found = bottles::user_by_name_with_messages(&test.client().await, "Eli")
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
@@ -75,9 +54,7 @@ async fn chained_filter_with_selectin_load_finds_eli() {
 #[tokio::test]
 async fn messages_from_user_eli_returns_his_33() {
     let test = TestDb::seeded().await;
-    let messages = bottles::messages_from(&**test.client().await, "Eli")
-        .await
-        .unwrap();
+    let messages = messages_from(&test.client().await, "Eli").await;
     assert_eq!(messages.len(), 33);
     assert!(messages.iter().all(|m| m.user_id == 2));
     assert_elis_first_five(&messages[..5]);
@@ -87,12 +64,10 @@ async fn messages_from_user_eli_returns_his_33() {
 async fn joined_and_selectin_loads_agree_user_by_user() {
     let test = TestDb::seeded().await;
     let client = test.client().await;
-    let joined = bottles::users_with_messages_joined(&**client)
-        .await
-        .unwrap();
+    let joined = joined(&client).await;
     assert_eq!(joined.len(), 3);
     for user in &joined {
-        let selected = bottles::users_by_name_selectin(&**client, &user.name)
+        let selected = bottles::user_by_name_with_messages(&client, &user.name)
             .await
             .unwrap();
         assert_eq!(
@@ -101,7 +76,7 @@ async fn joined_and_selectin_loads_agree_user_by_user() {
             "select-in load of {}",
             user.name
         );
-        let from_user = bottles::messages_from(&**client, &user.name).await.unwrap();
+        let from_user = messages_from(&client, &user.name).await;
         assert_eq!(from_user, user.messages, "afrom_user of {}", user.name);
     }
     let total: usize = joined.iter().map(|u| u.messages.len()).sum();
@@ -113,15 +88,13 @@ async fn a_user_without_messages_comes_back_with_an_empty_list() {
     let test = TestDb::seeded().await;
     let client = test.client().await;
     let new_ids = insert_users()
-        .bind(&**client, &vec!["Zoe"])
+        .bind(&client, &vec!["Zoe"])
         .all()
         .await
         .unwrap();
     assert_eq!(new_ids, [4]);
 
-    let joined = bottles::users_with_messages_joined(&**client)
-        .await
-        .unwrap();
+    let joined = joined(&client).await;
     assert_eq!(joined.len(), 4);
     assert_eq!((joined[3].id, joined[3].name.as_str()), (4, "Zoe"));
     assert!(joined[3].messages.is_empty());
@@ -130,16 +103,11 @@ async fn a_user_without_messages_comes_back_with_an_empty_list() {
         100
     );
 
-    let selected = bottles::users_by_name_selectin(&**client, "Zoe")
+    let selected = bottles::user_by_name_with_messages(&client, "Zoe")
         .await
         .unwrap();
     assert_eq!(selected, [joined[3].clone()]);
-    assert!(
-        bottles::messages_from(&**client, "Zoe")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(messages_from(&client, "Zoe").await.is_empty());
 }
 
 #[tokio::test]
@@ -148,52 +116,19 @@ async fn an_unknown_name_is_an_empty_answer_not_an_error() {
     let client = test.client().await;
     for name in ["Nobody", "eli", "", "Robert'); DROP TABLE \"user\";--"] {
         assert!(
-            bottles::users_by_name_selectin(&**client, name)
+            bottles::user_by_name_with_messages(&client, name)
                 .await
                 .unwrap()
                 .is_empty(),
             "{name:?}"
         );
-        assert!(
-            bottles::messages_from(&**client, name)
-                .await
-                .unwrap()
-                .is_empty(),
-            "{name:?}"
-        );
-        let report = bottles::run_query_cells(&**client, name).await.unwrap();
-        assert!(report.users_named.is_empty());
-        assert_eq!(report.messages_from_user.count, 0);
+        assert!(messages_from(&client, name).await.is_empty(), "{name:?}");
     }
     assert_eq!(
-        bottles::user_count(&**client).await.unwrap(),
-        3,
+        counts(&client).await,
+        (3, 100),
         "the injection text was only data"
     );
-}
-
-#[tokio::test]
-async fn the_query_report_holds_every_notebook_cell() {
-    let test = TestDb::seeded().await;
-    let report = bottles::run_query_cells(&**test.client().await, "Eli")
-        .await
-        .unwrap();
-    assert_eq!((report.user_count, report.message_count), (3, 100));
-    let summary: Vec<(&str, usize)> = report
-        .users_with_messages
-        .iter()
-        .map(|u| (u.name.as_str(), u.message_count))
-        .collect();
-    assert_eq!(summary, [("Nick", 34), ("Eli", 33), ("Paul", 33)]);
-    assert_eq!(
-        contents(&report.users_with_messages[0].first_messages),
-        bottles_of([99, 96, 93, 90, 87])
-    );
-    assert_eq!(report.users_named.len(), 1);
-    assert_eq!(report.users_named[0].message_count, 33);
-    assert_elis_first_five(&report.users_named[0].first_messages);
-    assert_eq!(report.messages_from_user.count, 33);
-    assert_elis_first_five(&report.messages_from_user.first_messages);
 }
 
 #[tokio::test]
@@ -211,12 +146,11 @@ async fn a_second_seed_is_refused_and_changes_nothing() {
         ),
         "{refused:?}"
     );
-    assert_eq!(bottles::user_count(&**client).await.unwrap(), 3);
-    assert_eq!(bottles::message_count(&**client).await.unwrap(), 100);
+    assert_eq!(counts(&client).await, (3, 100));
     let message = refused.unwrap_err().to_string();
-    assert!(
-        message.contains("bottles reset"),
-        "the refusal says what to do: {message}"
+    assert_eq!(
+        message,
+        "seed refused: the database already holds 3 users and 100 messages"
     );
 }
 
@@ -239,8 +173,7 @@ async fn two_seeds_at_once_insert_the_data_exactly_once() {
         (1, 1),
         "{a:?} / {b:?}"
     );
-    assert_eq!(bottles::user_count(&**first).await.unwrap(), 3);
-    assert_eq!(bottles::message_count(&**first).await.unwrap(), 100);
+    assert_eq!(counts(&first).await, (3, 100));
 }
 
 #[tokio::test]
@@ -250,16 +183,13 @@ async fn reset_twice_works_and_empties_the_tables() {
     for _ in 0..2 {
         let report = bottles::reset(&mut client).await.unwrap();
         assert_eq!(report.tables, ["user", "message"]);
-        assert_eq!(bottles::user_count(&**client).await.unwrap(), 0);
-        assert_eq!(bottles::message_count(&**client).await.unwrap(), 0);
+        assert_eq!(counts(&client).await, (0, 0));
     }
     // Fresh tables restart their ids, so a new seed matches the notebook again.
     bottles::seed(&mut client, &SeedPlan::notebook())
         .await
         .unwrap();
-    let users = bottles::users_with_messages_joined(&**client)
-        .await
-        .unwrap();
+    let users = joined(&client).await;
     assert_eq!(ids(&users[0].messages[..5]), [1, 4, 7, 10, 13]);
 }
 
@@ -268,9 +198,19 @@ async fn before_any_reset_the_missing_tables_are_named() {
     let test = TestDb::empty().await;
     let mut client = test.client().await;
     let seeded = bottles::seed(&mut client, &SeedPlan::notebook()).await;
-    assert!(matches!(seeded, Err(Error::MissingTables)), "{seeded:?}");
-    let queried = bottles::run_query_cells(&**client, "Eli").await;
-    assert!(matches!(queried, Err(Error::MissingTables)), "{queried:?}");
+    assert!(matches!(seeded, Err(Error::MissingTables(_))), "{seeded:?}");
+    let loaded = bottles::user_by_name_with_messages(&client, "Eli").await;
+    assert!(matches!(loaded, Err(Error::MissingTables(_))), "{loaded:?}");
+    let err = loaded.unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE)
+    );
+    let source = std::error::Error::source(&err).expect("the driver's error");
+    assert!(
+        source.downcast_ref::<tokio_postgres::Error>().is_some(),
+        "{source:?}"
+    );
 }
 
 #[tokio::test]
@@ -317,11 +257,10 @@ async fn debug_output_and_the_target_never_show_the_password() {
         shown.contains("postgres://") && !shown.contains(&password),
         "{shown}"
     );
+    let client = db.client().await.unwrap();
+    let missing = bottles::user_by_name_with_messages(&client, "Eli").await;
     assert_eq!(
-        bottles::user_count(&**db.client().await.unwrap())
-            .await
-            .err()
-            .map(|e| e.to_string()),
-        Some(bottles::Error::MissingTables.to_string())
+        missing.err().map(|e| e.to_string()),
+        Some("the tables \"user\" and message do not exist yet".to_string())
     );
 }

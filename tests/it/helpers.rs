@@ -1,19 +1,40 @@
 //! Test harness: every test gets its own freshly created database (random name, dropped when
 //! the test ends) on the server at `DATABASE_URL`, or on a throwaway server this test binary
 //! starts once and that disappears when the binary exits.
-
-#![allow(dead_code)] // each test binary uses its own part of the harness
+//!
+//! `TEST_LOG=1 cargo test` shows the statement log of every test (add `-- --nocapture` to see
+//! it for passing tests too).
 
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::Once;
 
-use bottles::{Database, SeedPlan};
+use bottles::codegen::queries::messages::{Message, count_messages, messages_from_user};
+use bottles::codegen::queries::users::count_users;
+use bottles::{Client, Database, SeedPlan, UserWithMessages};
+use futures::TryStreamExt;
 use tokio_postgres::NoTls;
 
 /// The server every database of this test binary is created on.
 pub fn admin_url() -> &'static str {
     throwaway_pg::env_or_shared_server("DATABASE_URL")
+}
+
+/// With `TEST_LOG` set, the statement log of every connection opened from now on goes to the
+/// test's output.
+pub fn init_test_log() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let filter = format!("{}=info", bottles::LOG_TARGET);
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                .init();
+        }
+    });
 }
 
 async fn admin_client() -> tokio_postgres::Client {
@@ -33,13 +54,14 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn empty() -> Self {
+        init_test_log();
         let name = format!("bottles_test_{:016x}", rand::random::<u64>());
         admin_client()
             .await
             .batch_execute(&format!(r#"CREATE DATABASE "{name}""#))
             .await
             .expect("create db");
-        let url = bottles::db::with_database(admin_url(), &name);
+        let url = throwaway_pg::with_database(admin_url(), &name);
         let db = Database::open(Some(&url))
             .await
             .expect("open the test database");
@@ -49,7 +71,7 @@ impl TestDb {
     /// A database after `bottles reset` and `bottles seed`.
     pub async fn seeded() -> Self {
         let test = Self::empty().await;
-        let mut client = test.db.client().await.unwrap();
+        let mut client = test.client().await;
         bottles::reset(&mut client).await.expect("reset");
         bottles::seed(&mut client, &SeedPlan::notebook())
             .await
@@ -58,7 +80,7 @@ impl TestDb {
         test
     }
 
-    pub async fn client(&self) -> deadpool_postgres::Client {
+    pub async fn client(&self) -> Client {
         self.db.client().await.expect("a pooled connection")
     }
 
@@ -70,6 +92,11 @@ impl TestDb {
                    ORDER BY 1";
         let rows = self.client().await.query(sql, &[]).await.unwrap();
         rows.iter().map(|row| row.get(0)).collect()
+    }
+
+    /// (users, messages) in the tables now.
+    pub async fn counts(&self) -> (i64, i64) {
+        counts(&self.client().await).await
     }
 }
 
@@ -92,6 +119,25 @@ impl Drop for TestDb {
             eprintln!("warning: could not drop test database {}", self.name);
         }
     }
+}
+
+/// The generated `count_users` and `count_messages`.
+pub async fn counts(client: &Client) -> (i64, i64) {
+    let users = count_users().bind(client).one().await.unwrap();
+    let messages = count_messages().bind(client).one().await.unwrap();
+    (users, messages)
+}
+
+/// Every user with every message, through the streamed joined load.
+pub async fn joined(client: &Client) -> Vec<UserWithMessages> {
+    let users = bottles::users_with_messages(client).try_collect().await;
+    users.expect("the joined load")
+}
+
+/// The generated `messages_from_user`: the notebook's `Message.afrom_user`.
+pub async fn messages_from(client: &Client, name: &str) -> Vec<Message> {
+    let messages = messages_from_user().bind(client, &name).all().await;
+    messages.expect("messages_from_user")
 }
 
 /// A `bottles` command with `DATABASE_URL` set to `url` (or unset with `None`), no `RUST_LOG`,
@@ -134,4 +180,22 @@ pub fn stdout(output: &Output) -> String {
 
 pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Eli's first five messages in the notebook: ids 2, 5, …, 14 with 98, 95, … 86 bottles.
+pub fn assert_elis_first_five(messages: &[Message]) {
+    assert_eq!(ids(messages), [2, 5, 8, 11, 14]);
+    assert_eq!(contents(messages), bottles_of([98, 95, 92, 89, 86]));
+}
+
+pub fn contents(messages: &[Message]) -> Vec<&str> {
+    messages.iter().map(|m| m.content.as_str()).collect()
+}
+
+pub fn ids(messages: &[Message]) -> Vec<i32> {
+    messages.iter().map(|m| m.id).collect()
+}
+
+pub fn bottles_of<const N: usize>(counts: [u32; N]) -> [String; N] {
+    counts.map(|i| format!("{i} bottles of beer on the wall..."))
 }

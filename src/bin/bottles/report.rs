@@ -2,31 +2,24 @@
 
 use std::fmt::{self, Display, Formatter};
 
-use bottles_codegen::queries::messages::Message;
+use bottles::codegen::queries::messages::Message;
+use bottles::{ResetReport, SeedReport};
 
-use crate::query::{MessagesPreview, QueryReport, UserPreview};
-use crate::reset::ResetReport;
-use crate::seed::SeedReport;
+use crate::cells::{MessagesPreview, QueryReport, UserPreview};
 
-impl Display for ResetReport {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let tables: Vec<String> = self.tables.iter().map(|t| format!("{t:?}")).collect();
-        write!(
-            f,
-            "reset: dropped and created tables {} from schema.sql",
-            tables.join(" and ")
-        )
-    }
+pub fn reset_line(report: &ResetReport) -> String {
+    let tables: Vec<String> = report.tables.iter().map(|t| format!("{t:?}")).collect();
+    format!(
+        "reset: dropped and created tables {} from schema.sql",
+        tables.join(" and ")
+    )
 }
 
-impl Display for SeedReport {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "seed: inserted {} users and {} messages",
-            self.users, self.messages
-        )
-    }
+pub fn seed_line(report: &SeedReport) -> String {
+    format!(
+        "seed: inserted {} users and {} messages",
+        report.users, report.messages
+    )
 }
 
 impl Display for QueryReport {

@@ -1,10 +1,8 @@
 //! Seeding beyond the notebook's size, and the streaming joined load, against a real PostgreSQL.
 
-mod common;
-
 use bottles::{SeedPlan, SeedProgress, UserWithMessages};
-use common::{TestDb, bottles, stderr, stdout};
-use futures::TryStreamExt;
+
+use crate::helpers::{TestDb, bottles, counts, joined, messages_from, stderr, stdout};
 
 /// message's keys and indexes straight after `reset`, as schema.sql defines them.
 const SCHEMA_KEYS: [&str; 4] = [
@@ -32,17 +30,13 @@ async fn seeded_with(plan: SeedPlan) -> (TestDb, Vec<SeedProgress>) {
 }
 
 async fn streamed(test: &TestDb) -> Vec<UserWithMessages> {
-    let client = test.client().await;
-    bottles::users_with_messages_stream(&**client)
-        .try_collect()
-        .await
-        .unwrap()
+    joined(&test.client().await).await
 }
 
 #[tokio::test]
 async fn seeding_25k_users_and_60k_messages_deals_them_in_turn() {
     // 60 000 messages take the bulk path: keys and indexes dropped, loaded, built again.
-    const { assert!(60_000 >= bottles::seed::BULK_LOAD_FROM) };
+    const { assert!(60_000 >= SeedPlan::BULK_LOAD_FROM) };
     let (test, progress) = seeded_with(SeedPlan::new(25_000, 60_000).unwrap()).await;
     assert_eq!(
         test.message_keys().await,
@@ -85,8 +79,7 @@ async fn seeding_25k_users_and_60k_messages_deals_them_in_turn() {
             .all(|u| u.messages.iter().all(|m| m.user_id == u.id))
     );
 
-    let client = test.client().await;
-    let eli = bottles::messages_from(&**client, "Eli").await.unwrap();
+    let eli = messages_from(&test.client().await, "Eli").await;
     assert_eq!(eli, users[1].messages);
 }
 
@@ -108,12 +101,11 @@ async fn the_stream_ends_with_users_who_have_no_messages() {
             ("User 5", 0)
         ]
     );
-    assert_eq!(
-        users,
-        bottles::users_with_messages_joined(&**test.client().await)
-            .await
-            .unwrap()
-    );
+    let client = test.client().await;
+    for user in &users {
+        let selected = bottles::user_by_name_with_messages(&client, &user.name).await;
+        assert_eq!(selected.unwrap(), std::slice::from_ref(user));
+    }
 }
 
 #[tokio::test]
@@ -177,8 +169,7 @@ async fn cli_refuses_sizes_that_cannot_be_seeded_and_changes_nothing() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(stderr(&output).contains(complaint), "{}", stderr(&output));
     }
-    let client = test.client().await;
-    assert_eq!(bottles::user_count(&**client).await.unwrap(), 0);
+    assert_eq!(test.counts().await, (0, 0));
 }
 
 #[tokio::test]
@@ -188,16 +179,25 @@ async fn one_pooled_connection_runs_the_pipeline_again_after_reset_replaced_the_
     let test = TestDb::empty().await;
     let mut client = test.client().await;
     let bulk = SeedPlan::new(3, 30_000).unwrap();
-    let mut reports = Vec::new();
+    let mut loads = Vec::new();
     for plan in [SeedPlan::notebook(), bulk, SeedPlan::notebook(), bulk] {
         bottles::reset(&mut client).await.unwrap();
         bottles::seed(&mut client, &plan).await.unwrap();
-        reports.push(bottles::run_query_cells(&client, "Eli").await.unwrap());
+        let named = bottles::user_by_name_with_messages(&client, "Eli")
+            .await
+            .unwrap();
+        loads.push((
+            counts(&client).await,
+            joined(&client).await,
+            named,
+            messages_from(&client, "Eli").await,
+        ));
     }
-    assert_eq!(reports[0], reports[2]);
-    assert_eq!(reports[1], reports[3]);
-    assert_eq!(reports[2].messages_from_user.count, 33);
-    assert_eq!(reports[3].messages_from_user.count, 10_000);
+    assert_eq!(loads[0], loads[2]);
+    assert_eq!(loads[1], loads[3]);
+    assert_eq!(loads[2].3.len(), 33);
+    assert_eq!(loads[3].3.len(), 10_000);
+    assert_eq!(loads[3].0, (3, 30_000));
     assert_eq!(test.message_keys().await, SCHEMA_KEYS);
 }
 

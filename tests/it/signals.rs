@@ -1,10 +1,8 @@
 //! Ctrl-C: bottles stops cleanly, exits 130, and leaves no half-written data and no server.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 
-use common::{TestDb, bottles, stderr, stdout};
+use crate::helpers::{TestDb, bottles, stderr, stdout};
 
 fn interrupt(child: &Child) {
     let status = Command::new("kill")
@@ -58,12 +56,7 @@ async fn ctrl_c_mid_seed_exits_130_and_writes_nothing() {
     assert_eq!(stderr(&output), "bottles: interrupted\n");
     transaction.rollback().await.unwrap();
 
-    assert_eq!(
-        bottles::user_count(&**observer).await.unwrap(),
-        0,
-        "nothing half-written"
-    );
-    assert_eq!(bottles::message_count(&**observer).await.unwrap(), 0);
+    assert_eq!(test.counts().await, (0, 0), "nothing half-written");
     let seeded = bottles(Some(&test.url), &["seed"]);
     assert!(
         seeded.status.success(),

@@ -1,14 +1,17 @@
 //! Faults against a real PostgreSQL: backends killed mid-write, a server restarted under load,
 //! an exhausted pool, statements and connections that never finish, racing seed processes.
 
-mod common;
-
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use bottles::codegen::queries::messages::messages_from_user;
 use bottles::{Database, Error, PoolOptions, SeedPlan};
-use common::{TestDb, assert_one_line_error, bottles, bottles_command, stderr};
+use futures::TryStreamExt;
 use throwaway_pg::LocalServer;
+
+use crate::helpers::{
+    TestDb, assert_one_line_error, bottles, bottles_command, messages_from, stderr,
+};
 
 /// A `bottles` process in the background, with `DATABASE_URL` set to `url`.
 fn spawn_bottles(url: &str, args: &[&str]) -> Child {
@@ -57,14 +60,6 @@ fn finish(child: Child) -> (Option<i32>, String) {
     (output.status.code(), err)
 }
 
-async fn counts(test: &TestDb) -> (i64, i64) {
-    let client = test.client().await;
-    (
-        bottles::user_count(&**client).await.unwrap(),
-        bottles::message_count(&**client).await.unwrap(),
-    )
-}
-
 #[tokio::test]
 async fn a_seed_whose_backend_is_killed_mid_copy_leaves_no_rows_and_can_be_rerun() {
     let test = TestDb::empty().await;
@@ -80,7 +75,7 @@ async fn a_seed_whose_backend_is_killed_mid_copy_leaves_no_rows_and_can_be_rerun
     assert_eq!(code, Some(1), "{err}");
     assert_one_line_error(&err, "bottles");
     assert!(err.contains("seed failed"), "{err}");
-    assert_eq!(counts(&test).await, (0, 0), "nothing half-written");
+    assert_eq!(test.counts().await, (0, 0), "nothing half-written");
     let keys = test.message_keys().await;
     assert_eq!(
         keys.len(),
@@ -90,7 +85,7 @@ async fn a_seed_whose_backend_is_killed_mid_copy_leaves_no_rows_and_can_be_rerun
 
     let rerun = bottles(Some(&test.url), &["seed"]);
     assert!(rerun.status.success(), "{}", stderr(&rerun));
-    assert_eq!(counts(&test).await, (3, 100));
+    assert_eq!(test.counts().await, (3, 100));
 }
 
 #[tokio::test]
@@ -110,11 +105,11 @@ async fn a_reset_whose_backend_is_killed_mid_way_keeps_the_old_tables_and_rows()
     let (code, err) = finish(child);
     assert_eq!(code, Some(1), "{err}");
     assert_one_line_error(&err, "bottles");
-    assert_eq!(counts(&test).await, (3, 100), "the old rows are intact");
+    assert_eq!(test.counts().await, (3, 100), "the old rows are intact");
 
     let rerun = bottles(Some(&test.url), &["reset"]);
     assert!(rerun.status.success(), "{}", stderr(&rerun));
-    assert_eq!(counts(&test).await, (0, 0));
+    assert_eq!(test.counts().await, (0, 0));
 }
 
 #[tokio::test]
@@ -130,9 +125,8 @@ async fn two_seed_processes_started_together_insert_the_notebook_once() {
     assert_eq!(outcomes[0], (Some(0), String::new()));
     assert_eq!(outcomes[1].0, Some(1));
     assert!(outcomes[1].1.contains("seed refused"), "{}", outcomes[1].1);
-    assert_eq!(counts(&test).await, (3, 100));
-    let client = test.client().await;
-    let eli = bottles::messages_from(&**client, "Eli").await.unwrap();
+    assert_eq!(test.counts().await, (3, 100));
+    let eli = messages_from(&test.client().await, "Eli").await;
     assert_eq!(eli.len(), 33);
 }
 
@@ -149,7 +143,7 @@ async fn two_bulk_seed_processes_started_together_insert_once() {
     let mut codes: Vec<Option<i32>> = racers.into_iter().map(|c| finish(c).0).collect();
     codes.sort();
     assert_eq!(codes, [Some(0), Some(1)]);
-    assert_eq!(counts(&test).await, (50, 200_000));
+    assert_eq!(test.counts().await, (50, 200_000));
     assert_eq!(test.message_keys().await.len(), 4);
 }
 
@@ -184,9 +178,12 @@ async fn the_pool_survives_a_server_restart_under_load() {
                 let (mut ok, mut failures) = (0, Vec::new());
                 while Instant::now() < stop_at {
                     let result = match db.client().await {
-                        Ok(client) => bottles::messages_from(&client, "Eli")
+                        Ok(client) => messages_from_user()
+                            .bind(&client, &"Eli")
+                            .all()
                             .await
-                            .map(|m| m.len()),
+                            .map(|m| m.len())
+                            .map_err(Error::from),
                         Err(err) => Err(err),
                     };
                     match result {
@@ -232,7 +229,8 @@ async fn the_pool_survives_a_server_restart_under_load() {
     // Back up: the same pool replaces its dead connections and serves everyone again.
     let round = (0..32).map(|_| async {
         let client = db.client().await?;
-        bottles::messages_from(&client, "Eli").await
+        let messages = messages_from_user().bind(&client, &"Eli").all().await;
+        messages.map_err(Error::from)
     });
     for result in futures::future::join_all(round).await {
         assert_eq!(result.expect("served after the restart").len(), 33);
@@ -252,11 +250,15 @@ async fn every_step_can_run_on_a_spawned_task() {
             let mut client = db.client().await?;
             bottles::reset(&mut client).await?;
             bottles::seed(&mut client, &SeedPlan::notebook()).await?;
-            bottles::run_query_cells(&client, "Eli").await
+            let users = bottles::users_with_messages(&client)
+                .try_collect::<Vec<_>>()
+                .await?;
+            let elis = bottles::user_by_name_with_messages(&client, "Eli").await?;
+            Ok::<_, Error>((users, elis))
         }
     });
-    let report = report.await.unwrap().unwrap();
-    assert_eq!((report.user_count, report.message_count), (3, 100));
+    let (users, elis) = report.await.unwrap().unwrap();
+    assert_eq!((users.len(), elis[0].messages.len()), (3, 33));
 }
 
 #[tokio::test]
@@ -276,8 +278,12 @@ async fn an_exhausted_pool_waits_its_timeout_then_says_so() {
     let (waited, _) = tokio::join!(db.client(), busy);
     let elapsed = started.elapsed();
     let err = waited.expect_err("no connection was free");
-    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
-    assert!(err.to_string().contains("timed out (wait)"), "{err}");
+    assert!(matches!(err, Error::PoolTimeout { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("timed out after 300ms waiting for a free connection to postgres://"),
+        "{err}"
+    );
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
     drop((first, second));
     assert!(db.client().await.is_ok(), "free again once the queries end");

@@ -1,0 +1,87 @@
+//! The command line: subcommands and their flags.
+
+use bottles::SeedPlan;
+use bottles::cli::DatabaseArgs;
+use clap::{Args, Parser, Subcommand};
+
+const ABOUT: &str = "Reset, seed and query the notebook's users and messages in PostgreSQL";
+
+const LONG_ABOUT: &str = "\
+Reset, seed and query the notebook's users and messages in PostgreSQL.
+
+With no DATABASE_URL (in the environment, a .env file or --database-url), bottles starts a
+throwaway local PostgreSQL from the installed server binaries and removes it on exit.";
+
+/// The user the notebook's last two cells look up, for `query`, `run` and plain `bottles`.
+pub const DEFAULT_USER: &str = "Eli";
+
+#[derive(Debug, Parser)]
+#[command(name = "bottles", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Print results as JSON on stdout instead of text
+    #[arg(long, global = true, help_heading = "Output")]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Reset, seed and query: the whole notebook (the default)
+    Run(RunArgs),
+    /// Drop and recreate the tables from schema.sql, in one transaction
+    Reset,
+    /// Insert the notebook's 3 users and 100 messages (or --users/--messages); refused unless the tables are empty
+    Seed(SeedArgs),
+    /// Run the notebook's query cells
+    Query(QueryArgs),
+}
+
+impl Command {
+    /// Plain `bottles`: the whole notebook with its own data.
+    pub fn notebook() -> Self {
+        let plan = SeedPlan::notebook();
+        Command::Run(RunArgs {
+            seed: SeedArgs {
+                users: plan.user_count(),
+                messages: plan.message_count(),
+            },
+            query: QueryArgs {
+                user: DEFAULT_USER.into(),
+            },
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub seed: SeedArgs,
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Users to insert: Nick, Eli and Paul first, then "User 4", "User 5", ...
+    #[arg(long, value_name = "N", default_value_t = SeedPlan::notebook().user_count(),
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(SeedPlan::MAX_ROWS)))]
+    pub users: u32,
+
+    /// Messages to insert, "{i} bottles of beer on the wall..." down to 0, dealt to the users in turn
+    #[arg(long, value_name = "M", default_value_t = SeedPlan::notebook().message_count(),
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(SeedPlan::MAX_ROWS)))]
+    pub messages: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The user name the chained filter and Message.afrom_user look up
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_USER,
+          value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub user: String,
+}

@@ -1,0 +1,146 @@
+//! `bottles`: reset, seed and query the notebook's users and messages from the command line.
+//! Parses, opens the database, runs the steps, prints, and turns every error into one line and
+//! an exit code: 0 success, 1 an error, 2 a usage error, 130 Ctrl-C.
+
+mod args;
+mod cells;
+mod progress;
+mod report;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use bottles::cli::say;
+use bottles::{Database, Error, PoolOptions};
+use clap::Parser;
+use serde::Serialize;
+
+use args::{Cli, Command};
+use progress::seed_showing_progress;
+
+/// Exit status for Ctrl-C, by shell convention 128 + SIGINT.
+const INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let dotenv = bottles::cli::load_dotenv();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return bottles::cli::usage_error(&err, "bottles"),
+    };
+    if let Err(message) = dotenv {
+        return fail(&message);
+    }
+    if cli.database.echo {
+        bottles::cli::log_to_stderr(&[bottles::LOG_TARGET]);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&format!("could not start the async runtime: {err}")),
+    };
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            outcome = run(cli) => Some(outcome),
+            // Dropping `run` drops its Database: open transactions roll back, a local server stops.
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    match outcome {
+        Some(Ok(output)) => match writeln!(std::io::stdout().lock(), "{output}") {
+            // A reader that stopped early (`bottles | head`) is not an error.
+            Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                fail(&format!("could not write the output: {err}"))
+            }
+            _ => ExitCode::SUCCESS,
+        },
+        Some(Err(message)) => fail(&message),
+        None => {
+            say("bottles: interrupted");
+            ExitCode::from(INTERRUPTED)
+        }
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    say(&format!("error: {message}"));
+    ExitCode::FAILURE
+}
+
+/// Opens the database, runs the chosen steps and returns what to print, or the error's line.
+async fn run(cli: Cli) -> Result<String, String> {
+    let db = cli.database.open(PoolOptions::default()).await;
+    let db = db.map_err(|err| err.to_string())?;
+    let command = cli.command.unwrap_or_else(Command::notebook);
+    if let Some(server) = db.local_server() {
+        say(&format!(
+            "bottles: no DATABASE_URL, so using a throwaway PostgreSQL at {} (removed on exit)",
+            server.url()
+        ));
+        if !matches!(command, Command::Run(_)) {
+            say("bottles: each run gets a new, empty server; plain `bottles` runs all three steps");
+        }
+    }
+    let output = run_steps(&db, command, cli.json).await;
+    output.map_err(|err| with_hint(&err, &db))
+}
+
+async fn run_steps(db: &Database, command: Command, json: bool) -> bottles::Result<String> {
+    let mut client = db.client().await?;
+    let (text, json_text) = match command {
+        Command::Reset => {
+            let reset = bottles::reset(&mut client).await?;
+            (report::reset_line(&reset), to_json(&reset))
+        }
+        Command::Seed(args) => {
+            let seed = seed_showing_progress(&mut client, &args, !json).await?;
+            (report::seed_line(&seed), to_json(&seed))
+        }
+        Command::Query(args) => {
+            let query = cells::run_query_cells(&client, &args.user).await?;
+            (query.to_string(), to_json(&query))
+        }
+        Command::Run(args) => {
+            let reset = bottles::reset(&mut client).await?;
+            let seed = seed_showing_progress(&mut client, &args.seed, !json).await?;
+            let query = cells::run_query_cells(&client, &args.query.user).await?;
+            let text = format!(
+                "{}\n{}\n\n{query}",
+                report::reset_line(&reset),
+                report::seed_line(&seed)
+            );
+            (text, to_json(&RunReport { reset, seed, query }))
+        }
+    };
+    Ok(if json {
+        json_text
+    } else {
+        text.trim_end().to_string()
+    })
+}
+
+/// The error's line, with what to do next when the command line can tell.
+fn with_hint(err: &Error, db: &Database) -> String {
+    let hint = match err {
+        Error::MissingTables(_) | Error::AlreadySeeded { .. } if db.local_server().is_some() => {
+            "without DATABASE_URL every run starts an empty server: run plain `bottles` for the \
+             whole pipeline, or set DATABASE_URL to keep data between runs"
+        }
+        Error::MissingTables(_) => "run `bottles reset` first",
+        Error::AlreadySeeded { .. } => {
+            "run `bottles reset` first, or plain `bottles` to reset, seed and query"
+        }
+        _ => return err.to_string(),
+    };
+    format!("{err} ({hint})")
+}
+
+/// `bottles run --json`: one document with each step's result.
+#[derive(Serialize)]
+struct RunReport {
+    reset: bottles::ResetReport,
+    seed: bottles::SeedReport,
+    query: cells::QueryReport,
+}
+
+fn to_json(report: &impl Serialize) -> String {
+    serde_json::to_string(report).expect("reports hold only strings and numbers")
+}

@@ -1,0 +1,34 @@
+//! `reset`: drop the notebook's tables and create them again from `schema.sql`, atomically.
+
+use bottles_codegen::queries::tables::drop_tables;
+use serde::Serialize;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::sql::SCHEMA;
+
+/// What [`reset`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResetReport {
+    /// The tables dropped and created, in `schema.sql`'s order.
+    pub tables: Vec<&'static str>,
+}
+
+/// Drops `message` and `"user"` if they exist and runs `schema.sql`, in one transaction: on any
+/// failure the old tables and their rows are still there. Safe to run any number of times.
+pub async fn reset(client: &mut Client) -> Result<ResetReport> {
+    let failed = Error::statement;
+    let transaction = client.transaction().await.map_err(failed("reset"))?;
+    drop_tables()
+        .bind(&transaction)
+        .await
+        .map_err(failed("reset"))?;
+    transaction
+        .batch_execute(SCHEMA)
+        .await
+        .map_err(failed("reset"))?;
+    transaction.commit().await.map_err(failed("reset"))?;
+    Ok(ResetReport {
+        tables: vec!["user", "message"],
+    })
+}

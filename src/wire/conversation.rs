@@ -1,0 +1,508 @@
+//! Follows a live connection's requests and responses and produces one [`Finished`] statement
+//! for each query it executed, whoever sent it: a generated query, a raw `client.query`, a
+//! `COPY`, or the `BEGIN`/`COMMIT` of a transaction.
+//!
+//! The server answers in the order it was asked, so a queue of what is outstanding pairs each
+//! response with its request, pipelined or not. Named statements are remembered from their
+//! `Parse` so that each later `Bind` knows its SQL and parameter types.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::framer::Body;
+use crate::sql::{self, Named};
+
+/// One parameter as bound: its type, wire format and bytes (`None` for SQL NULL).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Param {
+    pub type_oid: u32,
+    pub binary: bool,
+    pub value: Option<Vec<u8>>,
+}
+
+/// A statement that ran: what was sent, with what, how it ended and how long it took.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub sql: Arc<str>,
+    /// The catalog entry when the statement is one of `queries/` or `copy/`.
+    pub named: Option<&'static Named>,
+    pub params: Vec<Param>,
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Rows returned.
+    Rows(u64),
+    /// Rows inserted, updated, deleted or copied.
+    Affected(u64),
+    /// A command with no rows (`BEGIN`, `CREATE TABLE`, …).
+    Done,
+    /// The server's error: message and SQLSTATE.
+    Failed(String),
+}
+
+#[derive(Debug)]
+struct Prepared {
+    sql: Arc<str>,
+    named: Option<&'static Named>,
+    types: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct Running {
+    sql: Arc<str>,
+    named: Option<&'static Named>,
+    params: Vec<Param>,
+    started: Instant,
+    rows: u64,
+    tag: Option<String>,
+    error: Option<String>,
+}
+
+impl Running {
+    fn finish(self, now: Instant) -> Finished {
+        let outcome = match (self.error, self.tag) {
+            (Some(error), _) => Outcome::Failed(error),
+            (None, tag) => outcome_of(tag.as_deref().unwrap_or_default(), self.rows),
+        };
+        Finished {
+            sql: self.sql,
+            named: self.named,
+            params: self.params,
+            outcome,
+            elapsed: now.saturating_duration_since(self.started),
+        }
+    }
+}
+
+/// What the connection still expects an answer to, oldest first.
+#[derive(Debug)]
+enum Pending {
+    /// A statement being prepared, and when it was sent.
+    Parse(Arc<str>, Instant),
+    /// `Describe` of a statement (its name) or of a portal (`None`).
+    Describe(Option<String>),
+    Execute(Running),
+    Simple(Running),
+    Sync,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Conversation {
+    statements: HashMap<String, Prepared>,
+    /// The statement and parameters of the last `Bind`, run by the next `Execute`.
+    bound: Option<(Arc<str>, Option<&'static Named>, Vec<Param>)>,
+    pending: VecDeque<Pending>,
+}
+
+/// Frontend messages whose bodies the conversation reads.
+pub(crate) fn reads_frontend(kind: u8) -> bool {
+    matches!(kind, b'P' | b'B' | b'D' | b'Q' | b'C')
+}
+
+/// Backend messages whose bodies the conversation reads.
+pub(crate) fn reads_backend(kind: u8) -> bool {
+    matches!(kind, b'C' | b'E' | b't')
+}
+
+impl Conversation {
+    /// A message the client sent.
+    pub(crate) fn sent(&mut self, kind: u8, body: &[u8], now: Instant) {
+        let mut body = Body(body);
+        match kind {
+            b'P' => {
+                let (Some(name), Some(sql)) = (body.cstr(), body.cstr()) else {
+                    return;
+                };
+                let count = body.i16().unwrap_or(0).max(0) as usize;
+                let types = (0..count).map_while(|_| body.u32()).collect();
+                let sql: Arc<str> = sql.into();
+                let named = sql::lookup(&sql);
+                self.pending.push_back(Pending::Parse(sql.clone(), now));
+                self.statements
+                    .insert(name.into(), Prepared { sql, named, types });
+            }
+            b'B' => self.bound = self.bind(&mut body),
+            b'D' => {
+                let described = match (body.u8(), body.cstr()) {
+                    (Some(b'S'), Some(name)) => Some(name.to_string()),
+                    _ => None,
+                };
+                self.pending.push_back(Pending::Describe(described));
+            }
+            b'E' => {
+                if let Some((sql, named, params)) = self.bound.take() {
+                    self.pending
+                        .push_back(Pending::Execute(running(sql, named, params, now)));
+                }
+            }
+            b'Q' => {
+                let sql: Arc<str> = body.cstr().unwrap_or_default().into();
+                let named = sql::lookup(&sql);
+                self.pending
+                    .push_back(Pending::Simple(running(sql, named, Vec::new(), now)));
+            }
+            b'C' => {
+                if let (Some(b'S'), Some(name)) = (body.u8(), body.cstr()) {
+                    self.statements.remove(name);
+                }
+            }
+            b'S' => self.pending.push_back(Pending::Sync),
+            // CopyDone or CopyFail: a Sync sent while the server was copying in was ignored by
+            // it, so it will not be answered.
+            b'c' | b'f' => {
+                if let Some(copy) = self
+                    .pending
+                    .iter()
+                    .rposition(|p| matches!(p, Pending::Execute(_)))
+                {
+                    let mut index = 0;
+                    self.pending.retain(|p| {
+                        index += 1;
+                        index <= copy + 1 || !matches!(p, Pending::Sync)
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads a `Bind`: the statement it names and its parameters with their types.
+    fn bind(&self, body: &mut Body<'_>) -> Option<(Arc<str>, Option<&'static Named>, Vec<Param>)> {
+        let _portal = body.cstr()?;
+        let prepared = self.statements.get(body.cstr()?)?;
+        let formats: Vec<i16> = (0..body.i16()?.max(0)).map_while(|_| body.i16()).collect();
+        let count = body.i16()?.max(0) as usize;
+        let mut params = Vec::with_capacity(count);
+        for index in 0..count {
+            let length = body.i32()?;
+            let value = match usize::try_from(length) {
+                Ok(length) => Some(body.bytes(length)?.to_vec()),
+                Err(_) => None,
+            };
+            let format = match formats.len() {
+                0 => 0,
+                1 => formats[0],
+                _ => *formats.get(index)?,
+            };
+            params.push(Param {
+                type_oid: prepared.types.get(index).copied().unwrap_or(0),
+                binary: format == 1,
+                value,
+            });
+        }
+        Some((prepared.sql.clone(), prepared.named, params))
+    }
+
+    /// A message the server sent; returns the statement it finished, if any.
+    pub(crate) fn received(&mut self, kind: u8, body: &[u8], now: Instant) -> Option<Finished> {
+        let mut body = Body(body);
+        match (kind, self.pending.front_mut()) {
+            (b'1', Some(Pending::Parse(..))) => {
+                self.pending.pop_front();
+            }
+            (b't', Some(Pending::Describe(Some(name)))) => {
+                let count = body.i16().unwrap_or(0).max(0) as usize;
+                let types = (0..count).map_while(|_| body.u32()).collect();
+                if let Some(prepared) = self.statements.get_mut(name.as_str()) {
+                    prepared.types = types;
+                }
+            }
+            (b'T' | b'n', Some(Pending::Describe(_))) => {
+                self.pending.pop_front();
+            }
+            (b'D', Some(Pending::Execute(running) | Pending::Simple(running))) => {
+                running.rows += 1;
+            }
+            (b'C' | b'I', Some(Pending::Simple(running))) => {
+                running.tag = body.cstr().map(str::to_string);
+            }
+            (b'C' | b'I' | b's', Some(Pending::Execute(running))) => {
+                running.tag = body.cstr().map(str::to_string);
+                return self.finish_front(now);
+            }
+            (b'E', Some(front)) => {
+                let error = server_error(&mut body);
+                return match front {
+                    Pending::Simple(running) => {
+                        running.error.get_or_insert(error);
+                        None
+                    }
+                    Pending::Execute(running) => {
+                        running.error = Some(error);
+                        self.finish_front(now)
+                    }
+                    // A statement that failed to prepare, such as one naming a missing table.
+                    Pending::Parse(sql, started) => {
+                        let mut failed =
+                            running(sql.clone(), sql::lookup(sql), Vec::new(), *started);
+                        failed.error = Some(error);
+                        self.pending.pop_front();
+                        Some(failed.finish(now))
+                    }
+                    Pending::Describe(_) | Pending::Sync => None,
+                };
+            }
+            (b'Z', Some(Pending::Simple(_))) => return self.finish_front(now),
+            (b'Z', Some(_)) => {
+                // After an error the server skipped everything up to the Sync: drop it all.
+                while let Some(pending) = self.pending.pop_front() {
+                    if matches!(pending, Pending::Sync) {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn finish_front(&mut self, now: Instant) -> Option<Finished> {
+        match self.pending.pop_front()? {
+            Pending::Execute(running) | Pending::Simple(running) => Some(running.finish(now)),
+            _ => None,
+        }
+    }
+}
+
+fn running(
+    sql: Arc<str>,
+    named: Option<&'static Named>,
+    params: Vec<Param>,
+    started: Instant,
+) -> Running {
+    Running {
+        sql,
+        named,
+        params,
+        started,
+        rows: 0,
+        tag: None,
+        error: None,
+    }
+}
+
+/// An `ErrorResponse` as "message (SQLSTATE code)".
+fn server_error(body: &mut Body<'_>) -> String {
+    let (mut message, mut code) = ("", "");
+    while let Some(field) = body.u8().filter(|&field| field != 0) {
+        let value = body.cstr().unwrap_or_default();
+        match field {
+            b'M' => message = value,
+            b'C' => code = value,
+            _ => {}
+        }
+    }
+    format!("{message} (SQLSTATE {code})")
+}
+
+/// What a command tag (`SELECT 3`, `INSERT 0 5`, `COPY 100`, `BEGIN`) says, given the rows the
+/// statement returned.
+fn outcome_of(tag: &str, rows: u64) -> Outcome {
+    let command = tag.split(' ').next().unwrap_or_default();
+    let count = tag.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok());
+    match (command, count) {
+        ("SELECT" | "FETCH", _) => Outcome::Rows(rows),
+        _ if rows > 0 => Outcome::Rows(rows),
+        ("INSERT" | "UPDATE" | "DELETE" | "MERGE" | "COPY" | "MOVE", Some(count)) => {
+            Outcome::Affected(count)
+        }
+        _ => Outcome::Done,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds message bodies the way libpq and tokio-postgres write them.
+    fn cstrs(parts: &[&str]) -> Vec<u8> {
+        parts
+            .iter()
+            .flat_map(|p| [p.as_bytes(), b"\0"].concat())
+            .collect()
+    }
+
+    fn parse(name: &str, sql: &str, types: &[u32]) -> Vec<u8> {
+        let mut body = cstrs(&[name, sql]);
+        body.extend((types.len() as i16).to_be_bytes());
+        body.extend(types.iter().flat_map(|t| t.to_be_bytes()));
+        body
+    }
+
+    fn bind(statement: &str, values: &[Option<&[u8]>]) -> Vec<u8> {
+        let mut body = cstrs(&["", statement]);
+        body.extend(1i16.to_be_bytes());
+        body.extend(1i16.to_be_bytes());
+        body.extend((values.len() as i16).to_be_bytes());
+        for value in values {
+            match value {
+                Some(bytes) => {
+                    body.extend((bytes.len() as i32).to_be_bytes());
+                    body.extend(*bytes);
+                }
+                None => body.extend((-1i32).to_be_bytes()),
+            }
+        }
+        body.extend(0i16.to_be_bytes());
+        body
+    }
+
+    fn error(message: &str, code: &str) -> Vec<u8> {
+        let mut body = vec![b'S'];
+        body.extend(cstrs(&["ERROR"]));
+        body.push(b'C');
+        body.extend(cstrs(&[code]));
+        body.push(b'M');
+        body.extend(cstrs(&[message, ""]));
+        body
+    }
+
+    const ELIS_MESSAGES: &str = "SELECT m.id, m.content, m.user_id FROM message AS m JOIN \"user\" AS u ON u.id = m.user_id WHERE u.name = $1 ORDER BY m.id";
+
+    #[test]
+    fn a_prepared_statement_run_later_is_reported_under_its_name_with_its_parameters() {
+        let (mut talk, now) = (Conversation::default(), Instant::now());
+        // Prepare: Parse, Describe, Sync.
+        talk.sent(b'P', &parse("s3", ELIS_MESSAGES, &[]), now);
+        talk.sent(b'D', &[b"S".as_slice(), &cstrs(&["s3"])].concat(), now);
+        talk.sent(b'S', &[], now);
+        for (kind, body) in [
+            (b'1', vec![]),
+            (
+                b't',
+                [1i16.to_be_bytes().as_slice(), &25u32.to_be_bytes()].concat(),
+            ),
+            (b'T', vec![]),
+            (b'Z', vec![b'I']),
+        ] {
+            assert!(talk.received(kind, &body, now).is_none());
+        }
+        // Run it: Bind, Execute, Sync; 33 rows.
+        talk.sent(b'B', &bind("s3", &[Some(b"Eli")]), now);
+        talk.sent(b'E', &[], now);
+        talk.sent(b'S', &[], now);
+        assert!(talk.received(b'2', &[], now).is_none());
+        for _ in 0..33 {
+            assert!(talk.received(b'D', &[], now).is_none());
+        }
+        let done = talk.received(b'C', &cstrs(&["SELECT 33"]), now).unwrap();
+        assert_eq!(
+            done.named.map(|n| n.name.as_str()),
+            Some("messages_from_user")
+        );
+        assert_eq!(done.outcome, Outcome::Rows(33));
+        let eli = Param {
+            type_oid: 25,
+            binary: true,
+            value: Some(b"Eli".to_vec()),
+        };
+        assert_eq!(done.params, [eli]);
+        assert!(talk.received(b'Z', b"I", now).is_none());
+        assert!(talk.pending.is_empty());
+    }
+
+    #[test]
+    fn pipelined_statements_finish_in_order_and_an_error_skips_the_rest_of_its_batch() {
+        let (mut talk, now) = (Conversation::default(), Instant::now());
+        talk.sent(b'P', &parse("a", "SELECT 1", &[]), now);
+        talk.sent(b'P', &parse("b", "SELECT 2", &[]), now);
+        for statement in ["a", "b"] {
+            talk.sent(b'B', &bind(statement, &[]), now);
+            talk.sent(b'E', &[], now);
+            talk.sent(b'S', &[], now);
+        }
+        let _ = (talk.received(b'1', &[], now), talk.received(b'1', &[], now));
+        let first = talk.received(b'C', &cstrs(&["SELECT 1"]), now).unwrap();
+        assert_eq!(&*first.sql, "SELECT 1");
+        assert!(talk.received(b'Z', b"I", now).is_none());
+        let second = talk.received(b'E', &error("boom", "XX000"), now).unwrap();
+        assert_eq!(
+            (&*second.sql, second.outcome),
+            ("SELECT 2", Outcome::Failed("boom (SQLSTATE XX000)".into()))
+        );
+        assert!(talk.received(b'Z', b"I", now).is_none());
+        assert!(talk.pending.is_empty());
+
+        // An error in the first of two executions in one batch: the second never runs.
+        talk.sent(b'B', &bind("a", &[]), now);
+        talk.sent(b'E', &[], now);
+        talk.sent(b'B', &bind("b", &[]), now);
+        talk.sent(b'E', &[], now);
+        talk.sent(b'S', &[], now);
+        assert!(talk.received(b'E', &error("no", "42P01"), now).is_some());
+        assert!(talk.received(b'Z', b"I", now).is_none());
+        assert!(talk.pending.is_empty(), "{:?}", talk.pending);
+    }
+
+    #[test]
+    fn a_simple_query_batch_is_one_statement_and_a_failed_prepare_is_reported() {
+        let (mut talk, now) = (Conversation::default(), Instant::now());
+        talk.sent(b'Q', &cstrs(&[crate::sql::SCHEMA]), now);
+        for tag in ["CREATE TABLE", "CREATE TABLE", "CREATE INDEX"] {
+            assert!(talk.received(b'C', &cstrs(&[tag]), now).is_none());
+        }
+        let schema = talk.received(b'Z', b"T", now).unwrap();
+        assert_eq!(schema.named.map(|n| n.name.as_str()), Some("schema.sql"));
+        assert_eq!(schema.outcome, Outcome::Done);
+
+        talk.sent(
+            b'P',
+            &parse("s9", "SELECT count(*) AS count FROM \"user\"", &[]),
+            now,
+        );
+        talk.sent(b'D', &[b"S".as_slice(), &cstrs(&["s9"])].concat(), now);
+        talk.sent(b'S', &[], now);
+        let failed = talk.received(
+            b'E',
+            &error("relation \"user\" does not exist", "42P01"),
+            now,
+        );
+        let failed = failed.expect("the failed prepare is reported");
+        assert_eq!(failed.named.map(|n| n.name.as_str()), Some("count_users"));
+        assert!(
+            matches!(failed.outcome, Outcome::Failed(ref e) if e.ends_with("(SQLSTATE 42P01)"))
+        );
+        assert!(talk.received(b'Z', b"I", now).is_none());
+        assert!(talk.pending.is_empty());
+    }
+
+    #[test]
+    fn a_copy_in_is_one_statement_and_its_early_sync_is_not_awaited() {
+        let (mut talk, now) = (Conversation::default(), Instant::now());
+        let copy = "COPY message (content, user_id) FROM STDIN (FORMAT binary)";
+        talk.sent(b'P', &parse("s1", copy, &[]), now);
+        talk.sent(b'S', &[], now);
+        let _ = (
+            talk.received(b'1', &[], now),
+            talk.received(b'Z', b"T", now),
+        );
+        talk.sent(b'B', &bind("s1", &[]), now);
+        talk.sent(b'E', &[], now);
+        talk.sent(b'S', &[], now);
+        talk.sent(b'd', &[], now);
+        talk.sent(b'c', &[], now);
+        talk.sent(b'S', &[], now);
+        for kind in [b'2', b'G'] {
+            assert!(talk.received(kind, &[], now).is_none());
+        }
+        let done = talk.received(b'C', &cstrs(&["COPY 100"]), now).unwrap();
+        assert_eq!(done.named.map(|n| n.name.as_str()), Some("copy_messages"));
+        assert_eq!(done.outcome, Outcome::Affected(100));
+        assert!(talk.received(b'Z', b"T", now).is_none());
+        assert!(talk.pending.is_empty(), "{:?}", talk.pending);
+    }
+
+    #[test]
+    fn command_tags_become_rows_affected_rows_or_done() {
+        assert_eq!(outcome_of("SELECT 0", 0), Outcome::Rows(0));
+        assert_eq!(outcome_of("INSERT 0 3", 3), Outcome::Rows(3));
+        assert_eq!(outcome_of("INSERT 0 3", 0), Outcome::Affected(3));
+        assert_eq!(outcome_of("DELETE 7", 0), Outcome::Affected(7));
+        assert_eq!(outcome_of("DROP TABLE", 0), Outcome::Done);
+        assert_eq!(outcome_of("", 0), Outcome::Done);
+    }
+}

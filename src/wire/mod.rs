@@ -1,0 +1,143 @@
+//! The statement log's view of a connection: [`Tapped`] wraps the connection's byte stream,
+//! reads the PostgreSQL protocol going by in both directions, and hands every statement that
+//! finishes to [`crate::echo`]. It changes no byte, and a connection opened while the log is
+//! off carries no tap at all.
+//!
+//! Watching the wire, rather than wrapping the client, is what lets the log see every statement
+//! whoever issues it: cornucopia's generated code hands its client an opaque `ToStatement`, so a
+//! client wrapper never learns the SQL of an `execute` or of a statement prepared earlier.
+
+mod conversation;
+mod framer;
+mod values;
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Instant;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_postgres::tls::{ChannelBinding, TlsStream};
+
+use conversation::{Conversation, reads_backend, reads_frontend};
+pub(crate) use conversation::{Finished, Outcome};
+use framer::Framer;
+pub(crate) use values::render;
+
+/// The `SSLRequest` message: after it, the server answers with a single byte, not a message.
+const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+
+/// A connection's stream, watched by a [`Tap`] when there is one.
+pub(crate) struct Tapped<S> {
+    inner: S,
+    tap: Option<Box<Tap>>,
+}
+
+impl<S> Tapped<S> {
+    pub(crate) fn new(inner: S, tap: Option<Box<Tap>>) -> Self {
+        Self { inner, tap }
+    }
+
+    /// The stream and its tap, for TLS to wrap the one and keep the other.
+    pub(crate) fn into_parts(self) -> (S, Option<Box<Tap>>) {
+        (self.inner, self.tap)
+    }
+}
+
+/// Reads the conversation. Before the server's first `ReadyForQuery` (start-up, TLS,
+/// authentication) it only watches for that moment: nothing of the sign-in is ever read.
+#[derive(Debug, Default)]
+pub(crate) struct Tap {
+    live: bool,
+    wrote_anything: bool,
+    /// The client asked for TLS on this stream; the next byte read is the server's answer.
+    ssl_answer_due: bool,
+    frontend: Framer,
+    backend: Framer,
+    conversation: Conversation,
+}
+
+impl Tap {
+    pub(crate) fn new() -> Box<Self> {
+        Box::default()
+    }
+
+    /// The same tap on a stream that now runs TLS: start-up begins again inside it.
+    pub(crate) fn over_tls(mut self: Box<Self>) -> Box<Self> {
+        self.wrote_anything = false;
+        self.ssl_answer_due = false;
+        self
+    }
+
+    fn sent(&mut self, bytes: &[u8]) {
+        if !self.live {
+            if !self.wrote_anything && bytes.starts_with(&SSL_REQUEST) {
+                self.ssl_answer_due = true;
+            }
+            self.wrote_anything |= !bytes.is_empty();
+            return;
+        }
+        let (now, conversation) = (Instant::now(), &mut self.conversation);
+        self.frontend.feed(bytes, reads_frontend, |kind, body| {
+            conversation.sent(kind, body, now)
+        });
+    }
+
+    fn received(&mut self, mut bytes: &[u8]) {
+        if self.ssl_answer_due && !bytes.is_empty() {
+            self.ssl_answer_due = false;
+            bytes = &bytes[1..];
+        }
+        let (now, live, conversation) = (Instant::now(), &mut self.live, &mut self.conversation);
+        self.backend.feed(bytes, reads_backend, |kind, body| {
+            if !*live {
+                *live = kind == b'Z';
+            } else if let Some(finished) = conversation.received(kind, body, now) {
+                crate::echo::finished(&finished);
+            }
+        });
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
+        if let Some(tap) = &mut self.tap {
+            tap.received(&buf.filled()[before..]);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tapped<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let written = ready!(Pin::new(&mut self.inner).poll_write(cx, buf))?;
+        if let Some(tap) = &mut self.tap {
+            tap.sent(&buf[..written]);
+        }
+        Poll::Ready(Ok(written))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl<S: TlsStream + Unpin> TlsStream for Tapped<S> {
+    fn channel_binding(&self) -> ChannelBinding {
+        self.inner.channel_binding()
+    }
+}

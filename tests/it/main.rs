@@ -1,0 +1,14 @@
+//! bottles' integration tests, one binary (one link, one throwaway server) with a module each:
+//! everything runs against a real PostgreSQL over a real connection. See `helpers` for the
+//! per-test databases and `TEST_LOG`.
+
+mod cli;
+mod codegen;
+mod echo;
+mod faults;
+mod helpers;
+mod hostile;
+mod pipeline;
+mod scale;
+mod secrets;
+mod signals;
