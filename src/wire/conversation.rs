@@ -60,21 +60,27 @@ struct Running {
     rows: u64,
     tag: Option<String>,
     error: Option<String>,
+    /// Already handed out: a simple query that failed is reported at its error, since the
+    /// caller hears of the error before the `ReadyForQuery` that ends it.
+    reported: bool,
 }
 
 impl Running {
-    fn finish(self, now: Instant) -> Finished {
+    fn finish(self, now: Instant) -> Option<Finished> {
+        if self.reported {
+            return None;
+        }
         let outcome = match (self.error, self.tag) {
             (Some(error), _) => Outcome::Failed(error),
             (None, tag) => outcome_of(tag.as_deref().unwrap_or_default(), self.rows),
         };
-        Finished {
+        Some(Finished {
             sql: self.sql,
             named: self.named,
             params: self.params,
             outcome,
             elapsed: now.saturating_duration_since(self.started),
-        }
+        })
     }
 }
 
@@ -227,9 +233,17 @@ impl Conversation {
             (b'E', Some(front)) => {
                 let error = server_error(&mut body);
                 return match front {
-                    Pending::Simple(running) => {
-                        running.error.get_or_insert(error);
-                        None
+                    // The rest of the batch will not run; all that follows is ReadyForQuery.
+                    Pending::Simple(running) if !running.reported => {
+                        let mut failed = self::running(
+                            running.sql.clone(),
+                            running.named,
+                            Vec::new(),
+                            running.started,
+                        );
+                        failed.error = Some(error);
+                        running.reported = true;
+                        failed.finish(now)
                     }
                     Pending::Execute(running) => {
                         running.error = Some(error);
@@ -241,9 +255,9 @@ impl Conversation {
                             running(sql.clone(), sql::lookup(sql), Vec::new(), *started);
                         failed.error = Some(error);
                         self.pending.pop_front();
-                        Some(failed.finish(now))
+                        failed.finish(now)
                     }
-                    Pending::Describe(_) | Pending::Sync => None,
+                    Pending::Simple(_) | Pending::Describe(_) | Pending::Sync => None,
                 };
             }
             (b'Z', Some(Pending::Simple(_))) => return self.finish_front(now),
@@ -262,7 +276,7 @@ impl Conversation {
 
     fn finish_front(&mut self, now: Instant) -> Option<Finished> {
         match self.pending.pop_front()? {
-            Pending::Execute(running) | Pending::Simple(running) => Some(running.finish(now)),
+            Pending::Execute(running) | Pending::Simple(running) => running.finish(now),
             _ => None,
         }
     }
@@ -282,6 +296,7 @@ fn running(
         rows: 0,
         tag: None,
         error: None,
+        reported: false,
     }
 }
 
@@ -494,6 +509,19 @@ mod tests {
         assert_eq!(done.outcome, Outcome::Affected(100));
         assert!(talk.received(b'Z', b"T", now).is_none());
         assert!(talk.pending.is_empty(), "{:?}", talk.pending);
+    }
+
+    #[test]
+    fn a_failed_simple_query_is_reported_at_its_error_and_once() {
+        let (mut talk, now) = (Conversation::default(), Instant::now());
+        talk.sent(b'Q', &cstrs(&["SELECT * FROM nowhere"]), now);
+        let failed = talk.received(b'E', &error("no", "42P01"), now).unwrap();
+        assert_eq!(
+            failed.outcome,
+            Outcome::Failed("no (SQLSTATE 42P01)".into())
+        );
+        assert!(talk.received(b'Z', b"I", now).is_none());
+        assert!(talk.pending.is_empty());
     }
 
     #[test]
