@@ -11,7 +11,7 @@ use bottles_codegen::client::GenericClient;
 use tokio_postgres::types::{BorrowToSql, ToSql};
 use tokio_postgres::{Error, Row, RowStream, Statement, ToStatement};
 
-use crate::db::Object;
+use crate::pool::Object;
 
 /// A pooled connection; dropping it returns the connection to the pool.
 ///

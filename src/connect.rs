@@ -25,21 +25,8 @@ use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::ConnectOptions;
+use crate::error::ConnectFailure;
 use crate::wire::{Tap, Tapped};
-
-/// Why a connection could not be opened: every place tried, on one line.
-#[derive(Debug)]
-pub(crate) struct ConnectFailure {
-    pub reason: String,
-    /// The last attempt's underlying error: a `tokio_postgres::Error` or an `io::Error`.
-    pub cause: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-impl std::fmt::Display for ConnectFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
 
 /// One place to try: an address, the name to verify TLS against, and a port.
 struct Target {
@@ -179,7 +166,8 @@ async fn connect_to(
             Socket::Unix(UnixStream::connect(path).await.map_err(Cause::Io)?)
         }
     };
-    let stream = Tapped::new(socket, crate::echo::enabled().then(Tap::new));
+    let tap = crate::echo::enabled().then(|| Tap::new(crate::echo::finished));
+    let stream = Tapped::new(socket, tap);
     let mut make_tls = tls.clone();
     let Ok(tls) = MakeTlsConnect::<Socket>::make_tls_connect(&mut make_tls, &target.server_name);
     let (client, connection) = pg

@@ -3,15 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
-use deadpool_postgres::ClientWrapper;
 use throwaway_pg::LocalServer;
-use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::client::Client;
 use crate::config::ConnectOptions;
-use crate::connect::{ConnectFailure, connect};
 use crate::error::{Error, Result};
+use crate::pool::{Connector, Pool};
 
 /// How the pool connects, how large it grows and how long callers wait for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,38 +40,6 @@ impl Default for PoolOptions {
         }
     }
 }
-
-/// Opens connections for the pool, and checks a returned one is still alive before reuse.
-pub(crate) struct Connector {
-    options: ConnectOptions,
-    tls: MakeRustlsConnect,
-    timeout: Duration,
-}
-
-impl managed::Manager for Connector {
-    type Type = ClientWrapper;
-    type Error = ConnectFailure;
-
-    async fn create(&self) -> Result<ClientWrapper, ConnectFailure> {
-        connect(&self.options, &self.tls, self.timeout).await
-    }
-
-    async fn recycle(
-        &self,
-        client: &mut ClientWrapper,
-        _: &Metrics,
-    ) -> RecycleResult<ConnectFailure> {
-        // A connection that broke while in use is dropped here; one that breaks while idle
-        // fails its next statement, and is dropped then.
-        if client.is_closed() {
-            return Err(RecycleError::message("the connection is closed"));
-        }
-        Ok(())
-    }
-}
-
-pub(crate) type Pool = managed::Pool<Connector>;
-pub(crate) type Object = managed::Object<Connector>;
 
 /// A connection pool, plus the server it talks to when bottles started one itself.
 pub struct Database {

@@ -7,8 +7,6 @@ use std::time::Duration;
 use deadpool::managed::{PoolError, TimeoutType};
 use tokio_postgres::error::SqlState;
 
-use crate::connect::ConnectFailure;
-
 /// Everything bottles can fail at.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -123,6 +121,20 @@ impl From<tokio_postgres::Error> for Error {
     /// [`Result`].
     fn from(source: tokio_postgres::Error) -> Self {
         Error::statement("query")(source)
+    }
+}
+
+/// Why a connection could not be opened: every place tried, on one line.
+#[derive(Debug)]
+pub(crate) struct ConnectFailure {
+    pub reason: String,
+    /// The last attempt's underlying error: a `tokio_postgres::Error` or an `io::Error`.
+    pub cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for ConnectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
     }
 }
 

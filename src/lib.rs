@@ -35,6 +35,7 @@ mod db;
 mod echo;
 mod error;
 mod load;
+mod pool;
 mod schema;
 mod sql;
 mod tls;

@@ -1,6 +1,6 @@
 //! The statement log's view of a connection: [`Tapped`] wraps the connection's byte stream,
 //! reads the PostgreSQL protocol going by in both directions, and hands every statement that
-//! finishes to [`crate::echo`]. It changes no byte, and a connection opened while the log is
+//! finishes to a sink (the statement log, [`crate::echo`]). It changes no byte, and a connection opened while the log is
 //! off carries no tap at all.
 //!
 //! Watching the wire, rather than wrapping the client, is what lets the log see every statement
@@ -44,10 +44,11 @@ impl<S> Tapped<S> {
     }
 }
 
-/// Reads the conversation. Before the server's first `ReadyForQuery` (start-up, TLS,
-/// authentication) it only watches for that moment: nothing of the sign-in is ever read.
-#[derive(Debug, Default)]
+/// Reads the conversation and hands each finished statement to its sink. Before the server's
+/// first `ReadyForQuery` (start-up, TLS, authentication) it only watches for that moment:
+/// nothing of the sign-in is ever read.
 pub(crate) struct Tap {
+    sink: fn(&Finished),
     live: bool,
     wrote_anything: bool,
     /// The client asked for TLS on this stream; the next byte read is the server's answer.
@@ -58,8 +59,16 @@ pub(crate) struct Tap {
 }
 
 impl Tap {
-    pub(crate) fn new() -> Box<Self> {
-        Box::default()
+    pub(crate) fn new(sink: fn(&Finished)) -> Box<Self> {
+        Box::new(Self {
+            sink,
+            live: false,
+            wrote_anything: false,
+            ssl_answer_due: false,
+            frontend: Framer::default(),
+            backend: Framer::default(),
+            conversation: Conversation::default(),
+        })
     }
 
     /// The same tap on a stream that now runs TLS: start-up begins again inside it.
@@ -88,12 +97,13 @@ impl Tap {
             self.ssl_answer_due = false;
             bytes = &bytes[1..];
         }
-        let (now, live, conversation) = (Instant::now(), &mut self.live, &mut self.conversation);
+        let (now, sink) = (Instant::now(), self.sink);
+        let (live, conversation) = (&mut self.live, &mut self.conversation);
         self.backend.feed(bytes, reads_backend, |kind, body| {
             if !*live {
                 *live = kind == b'Z';
             } else if let Some(finished) = conversation.received(kind, body, now) {
-                crate::echo::finished(&finished);
+                sink(&finished);
             }
         });
     }

@@ -53,6 +53,15 @@ impl Write for Shared {
     }
 }
 
+/// A seeded database, a capture of the log, and the database opened again under it (so its
+/// connections carry the log).
+async fn seeded_and_captured() -> (TestDb, Captured, Database) {
+    let test = TestDb::seeded().await;
+    let captured = Captured::start();
+    let db = Database::open(Some(&test.url)).await.unwrap();
+    (test, captured, db)
+}
+
 fn assert_logged(log: &str, expected: &str) {
     assert!(
         log.lines().any(|line| line.contains(expected)),
@@ -62,9 +71,7 @@ fn assert_logged(log: &str, expected: &str) {
 
 #[tokio::test]
 async fn every_statement_on_a_pooled_client_is_logged_whoever_sends_it() {
-    let test = TestDb::seeded().await;
-    let captured = Captured::start();
-    let db = Database::open(Some(&test.url)).await.unwrap();
+    let (_test, captured, db) = seeded_and_captured().await;
     let client = db.client().await.unwrap();
 
     let elis = messages_from_user()
@@ -112,9 +119,7 @@ async fn every_statement_on_a_pooled_client_is_logged_whoever_sends_it() {
 
 #[tokio::test]
 async fn a_transaction_is_logged_from_begin_to_rollback() {
-    let test = TestDb::seeded().await;
-    let captured = Captured::start();
-    let db = Database::open(Some(&test.url)).await.unwrap();
+    let (_test, captured, db) = seeded_and_captured().await;
     let mut client = db.client().await.unwrap();
     let transaction = client.transaction().await.unwrap();
     let names = vec!["Zoe"];
