@@ -14,7 +14,7 @@ use crate::{Database, PoolOptions, Result};
 /// The database flags: `--database-url`, timeouts, `--echo`.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// PostgreSQL URL (postgres://user:password@host:port/dbname) or key=value string
+    /// PostgreSQL URL (postgres://user@host:port/dbname) or key=value string; PG* variables fill in the rest
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -41,6 +41,32 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
+    /// What to log on stderr: bottles' warnings, and with `--echo` the statement log.
+    pub fn log_directives(&self) -> Vec<String> {
+        let mut directives = vec!["bottles=warn".to_string()];
+        if self.echo {
+            directives.push(format!("{}=info", crate::LOG_TARGET));
+        }
+        directives
+    }
+
+    /// One line on stderr when `--database-url` was given on the command line with a password
+    /// in it: other users of the machine can read it in the process list.
+    pub fn warn_if_password_in_arguments(&self, matches: &clap::ArgMatches) {
+        let on_command_line =
+            matches.value_source("database_url") == Some(clap::parser::ValueSource::CommandLine);
+        let has_password = self
+            .database_url
+            .as_deref()
+            .is_some_and(crate::ConnectOptions::has_password);
+        if on_command_line && has_password {
+            say(
+                "warning: a password in --database-url is visible to other users of this machine \
+                 (in the process list); use PGPASSWORD, ~/.pgpass, or DATABASE_URL in the environment or .env",
+            );
+        }
+    }
+
     /// The pool settings these flags ask for, on top of `defaults`.
     pub fn pool_options(&self, defaults: PoolOptions) -> PoolOptions {
         PoolOptions {
@@ -69,13 +95,9 @@ pub fn load_dotenv() -> Result<(), String> {
     }
 }
 
-/// Sends the `tracing` events of `targets` (at INFO and above) to stderr, in color on a
-/// terminal. Call once, before the runtime starts.
-pub fn log_to_stderr(targets: &[&str]) {
-    let directives: Vec<String> = targets
-        .iter()
-        .map(|target| format!("{target}=info"))
-        .collect();
+/// Sends the `tracing` events `directives` select (`target=level`, as in `RUST_LOG`) to
+/// stderr, in color on a terminal. Call once, before the runtime starts.
+pub fn log_to_stderr(directives: &[String]) {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(directives.join(",")))
         .with_writer(|| StderrOrNothing)

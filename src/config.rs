@@ -1,16 +1,27 @@
-//! Where and how to connect, built in one place from a connection string.
+//! Where and how to connect, built in one place, as libpq would: a URL or `key=value` string,
+//! completed by a service file, the `PG*` environment and libpq's defaults; TLS as `sslmode`
+//! says; the password from the string, `PGPASSWORD` or the password file.
 
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_postgres::config::Host;
 
+use crate::conninfo::{self, NAMES_A_SERVER, Origin, Params};
 use crate::error::{Error, Result};
+use crate::passfile::{self, PassFile};
+use crate::tls::TlsSettings;
 
-/// Connection settings: a `postgres://` URL or a libpq `key=value` string, parsed.
+/// Connection settings: a `postgres://` URL or a libpq `key=value` string, with what it leaves
+/// out taken from the `PG*` environment like `psql` would.
 #[derive(Clone)]
 pub struct ConnectOptions {
     pub(crate) pg: tokio_postgres::Config,
+    pub(crate) tls: TlsSettings,
+    /// The password file, when no password was given.
+    passwords: Option<Arc<PassFile>>,
 }
 
 /// Shows only what [`ConnectOptions::target`] shows: never a password.
@@ -25,19 +36,89 @@ impl std::fmt::Debug for ConnectOptions {
 impl FromStr for ConnectOptions {
     type Err = Error;
 
-    /// Parses a `postgres://user:password@host:port/dbname?option=value` URL or a
-    /// `host=… user=… dbname=…` string. An error names the bad part, never repeats the text.
+    /// [`ConnectOptions::from_url`].
     fn from_str(url: &str) -> Result<Self> {
-        if url.trim().is_empty() {
-            return Err(Error::InvalidConfig("it is empty".into()));
-        }
-        let pg = tokio_postgres::Config::from_str(url)
-            .map_err(|err| Error::InvalidConfig(crate::error::one_line(&err)))?;
-        Ok(Self { pg })
+        Self::from_url(url)
     }
 }
 
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
 impl ConnectOptions {
+    /// Parses a `postgres://user:password@host:port/dbname?option=value` URL or a
+    /// `host=… user=… dbname=…` string, and fills what it leaves out from a service file, the
+    /// `PG*` variables and libpq's defaults. An error names the bad part, never repeats the text.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let invalid = |reason: String| Error::InvalidConfig {
+            what: "DATABASE_URL",
+            reason,
+        };
+        if url.trim().is_empty() {
+            return Err(invalid("it is empty".into()));
+        }
+        let params = conninfo::parse(url).map_err(invalid)?;
+        Self::build(params, &process_env, "DATABASE_URL")
+    }
+
+    /// The settings of the `PG*` environment alone, when it names a server (`PGHOST`,
+    /// `PGHOSTADDR`, `PGDATABASE` or `PGSERVICE` is set); `None` when it does not.
+    pub fn from_env() -> Result<Option<Self>> {
+        if NAMES_A_SERVER
+            .iter()
+            .all(|name| process_env(name).is_none())
+        {
+            return Ok(None);
+        }
+        Self::build(Params::default(), &process_env, "PG* settings").map(Some)
+    }
+
+    fn build(
+        mut params: Params,
+        env: &dyn Fn(&str) -> Option<String>,
+        what: &'static str,
+    ) -> Result<Self> {
+        let invalid = |reason: String| Error::InvalidConfig { what, reason };
+        conninfo::add_defaults(&mut params, env).map_err(invalid)?;
+        let home = env("HOME").map(PathBuf::from);
+        let mode = params.take("sslmode").unwrap_or_else(|| "prefer".into());
+        let (rootcert, cert, key) = (
+            params.take("sslrootcert"),
+            params.take("sslcert"),
+            params.take("sslkey"),
+        );
+        let (tls, wire_mode) = TlsSettings::new(
+            &mode,
+            rootcert.as_deref(),
+            cert.as_deref(),
+            key.as_deref(),
+            home.as_deref(),
+        )
+        .map_err(invalid)?;
+        let passfile = params.take("passfile");
+        let (password_given, keywords) = (params.get("password").is_some(), params.to_keywords());
+        let mut pg = tokio_postgres::Config::from_str(&keywords)
+            .map_err(|err| invalid(name_the_origin(crate::error::one_line(&err), &params)))?;
+        pg.ssl_mode(match wire_mode {
+            "disable" => tokio_postgres::config::SslMode::Disable,
+            "require" => tokio_postgres::config::SslMode::Require,
+            _ => tokio_postgres::config::SslMode::Prefer,
+        });
+        let passwords = match password_given {
+            true => None,
+            false => passfile::location(passfile.as_deref(), home)
+                .and_then(|path| PassFile::read(&path))
+                .map(Arc::new),
+        };
+        Ok(Self { pg, tls, passwords })
+    }
+
+    /// Whether the URL or `key=value` string `url` holds a password.
+    pub fn has_password(url: &str) -> bool {
+        conninfo::parse(url).is_ok_and(|params| params.get("password").is_some())
+    }
+
     /// Where these settings connect, safe to print: `postgres://user@host:port/dbname`, built
     /// from the parsed settings so no password can appear.
     pub fn target(&self) -> String {
@@ -66,6 +147,21 @@ impl ConnectOptions {
         self.pg.get_connect_timeout().copied().unwrap_or(default)
     }
 
+    /// The password file's password for one host of these settings (`host` as written, or
+    /// `None` for a Unix socket in `socket_dir`), when no password was given.
+    pub(crate) fn file_password(&self, host: &str, port: u16) -> Option<&str> {
+        let passwords = self.passwords.as_ref()?;
+        // As libpq: the default socket directory is matched as "localhost".
+        let host = if host == conninfo::default_socket_dir() {
+            "localhost"
+        } else {
+            host
+        };
+        let user = self.pg.get_user().unwrap_or_default();
+        let database = self.pg.get_dbname().unwrap_or(user);
+        passwords.lookup(host, port, database, user)
+    }
+
     /// Has the server cancel any statement that runs longer than `limit`.
     pub(crate) fn set_statement_timeout(&mut self, limit: Duration) {
         let setting = format!("-c statement_timeout={}", limit.as_millis());
@@ -77,34 +173,16 @@ impl ConnectOptions {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_target_never_shows_the_password() {
-        let url = "postgres://bob:hunter2@db.example:6543/app?sslmode=require";
-        let options: ConnectOptions = url.parse().unwrap();
-        assert_eq!(options.target(), "postgres://bob@db.example:6543/app");
-        assert!(!format!("{options:?}").contains("hunter2"));
-        let other = options.with_dbname("scratch");
-        assert_eq!(other.target(), "postgres://bob@db.example:6543/scratch");
-        let keywords: ConnectOptions = "host=/run/pg user=amy password=x".parse().unwrap();
-        assert_eq!(keywords.target(), "postgres://amy@/run/pg:5432/amy");
-    }
-
-    #[test]
-    fn a_bad_string_is_named_without_being_repeated() {
-        for bad in [
-            "postgres://bob:hunter2@h:port/db",
-            "not a url hunter2",
-            "  ",
-        ] {
-            let err = bad.parse::<ConnectOptions>().unwrap_err().to_string();
-            assert!(
-                err.starts_with("invalid DATABASE_URL: ") && !err.contains("hunter2"),
-                "{err}"
-            );
-        }
+/// tokio-postgres names a bad option as "`port`"; say where its value came from when that was
+/// not the string itself.
+fn name_the_origin(reason: String, params: &Params) -> String {
+    let key = reason.split('`').nth(1).unwrap_or_default();
+    match params.origin(key) {
+        Some(Origin::Environment(variable)) => format!("{reason} (from {variable})"),
+        Some(Origin::Service) => format!("{reason} (from the service file)"),
+        _ => reason,
     }
 }
+
+#[cfg(test)]
+mod tests;

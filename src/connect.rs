@@ -134,6 +134,10 @@ impl std::fmt::Display for Cause {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Cause::Io(err) => write!(f, "error connecting to server: {err}"),
+            // tokio-postgres' words when the server asks for a password none was given for.
+            Cause::Postgres(err) if crate::error::one_line(err).ends_with("password missing") => f.write_str(
+                "the server asks for a password and none was given (in the URL, PGPASSWORD or ~/.pgpass)",
+            ),
             Cause::Postgres(err) => f.write_str(&crate::error::one_line(err)),
             Cause::TimedOut(after) => write!(f, "timed out after {after:?}"),
             Cause::WrongKind(what) => f.write_str(what),
@@ -157,6 +161,16 @@ async fn connect_to(
     tls: &MakeRustlsConnect,
 ) -> Result<ClientWrapper, Cause> {
     let mut pg = options.pg.clone();
+    if pg.get_password().is_none() {
+        let host = match &target.address {
+            Address::Unix(dir) => dir.display().to_string(),
+            Address::Tcp(_) if target.server_name.is_empty() => "localhost".into(),
+            Address::Tcp(_) => target.server_name.clone(),
+        };
+        if let Some(password) = options.file_password(&host, target.port) {
+            pg.password(password);
+        }
+    }
     let socket = match &target.address {
         Address::Tcp(host) => open_tcp(host, target.port, &pg).await?,
         Address::Unix(dir) => {

@@ -61,23 +61,31 @@ impl std::fmt::Debug for Database {
 }
 
 impl Database {
-    /// Connects to `url`, or with `None` starts a throwaway local PostgreSQL (removed on drop).
-    /// Checks out one connection so a bad URL or an unreachable server fails here, clearly.
+    /// Connects to `url`, completed by the `PG*` environment like `psql` would ([`ConnectOptions`]).
+    /// With `None`, connects where the `PG*` environment says when it names a server (`PGHOST`,
+    /// `PGHOSTADDR`, `PGDATABASE` or `PGSERVICE`), and otherwise starts a throwaway local
+    /// PostgreSQL (removed on drop). Checks out one connection so bad settings or an unreachable
+    /// server fail here, clearly.
     pub async fn open(url: Option<&str>) -> Result<Self> {
         Self::open_with(url, PoolOptions::default()).await
     }
 
     /// [`Database::open`] with pool settings of your own.
     pub async fn open_with(url: Option<&str>, options: PoolOptions) -> Result<Self> {
-        match url {
-            Some(url) => Self::connect(url.parse()?, options).await,
+        let settings = match url {
+            Some(url) => Some(ConnectOptions::from_url(url)?),
+            None => ConnectOptions::from_env()?,
+        };
+        match settings {
+            Some(settings) => Self::connect(settings, options).await,
             None => {
                 let server = tokio::task::spawn_blocking(LocalServer::start)
                     .await
                     .map_err(|join| {
                         Error::LocalServer(throwaway_pg::Error::Startup(join.to_string()))
                     })??;
-                let database = Self::build(server.url().parse()?, Some(server), options)?;
+                let settings = ConnectOptions::from_url(&server.url())?;
+                let database = Self::build(settings, Some(server), options)?;
                 database.check().await
             }
         }
@@ -97,9 +105,13 @@ impl Database {
             settings.set_statement_timeout(limit);
         }
         let target: Arc<str> = settings.target().into();
+        let tls = crate::tls::connector(&settings.tls).map_err(|reason| Error::InvalidConfig {
+            what: "TLS settings",
+            reason,
+        })?;
         let connector = Connector {
             options: settings,
-            tls: crate::tls::connector(),
+            tls,
             timeout: options.connect_timeout,
         };
         let pool = Pool::builder(connector)

@@ -11,10 +11,15 @@ use tokio_postgres::error::SqlState;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The connection settings did not parse. Their text is never repeated: it may hold a
-    /// password.
-    #[error("invalid DATABASE_URL: {0}")]
-    InvalidConfig(String),
+    /// The connection settings did not parse or do not fit together. Their text is never
+    /// repeated: it may hold a password.
+    #[error("invalid {what}: {reason}")]
+    InvalidConfig {
+        /// `DATABASE_URL`, or `PG* settings` when they came from the environment alone.
+        what: &'static str,
+        /// What is wrong, naming the setting.
+        reason: String,
+    },
 
     /// No URL was given and the throwaway local server could not start.
     #[error("could not start a local PostgreSQL (set DATABASE_URL to use your own server): {0}")]
@@ -147,7 +152,7 @@ pub(crate) fn one_line(err: &tokio_postgres::Error) -> String {
             let mut text = err.to_string();
             let mut source = std::error::Error::source(err);
             while let Some(cause) = source {
-                let line = cause.to_string();
+                let line = tls_reason(cause).unwrap_or_else(|| cause.to_string());
                 if !text.contains(&line) {
                     text = format!("{text}: {line}");
                 }
@@ -157,4 +162,21 @@ pub(crate) fn one_line(err: &tokio_postgres::Error) -> String {
         }
     };
     text.replace('\n', " ")
+}
+
+/// A TLS failure in words: rustls shows a refused certificate's reason with `Debug`.
+fn tls_reason(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use rustls::{AlertDescription, CertificateError};
+    let io = cause.downcast_ref::<std::io::Error>()?;
+    let tls = io.get_ref()?.downcast_ref::<rustls::Error>()?;
+    Some(match tls {
+        rustls::Error::InvalidCertificate(CertificateError::Other(reason)) => reason.0.to_string(),
+        rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => {
+            "the server requires a client certificate (set sslcert and sslkey)".into()
+        }
+        rustls::Error::AlertReceived(
+            AlertDescription::BadCertificate | AlertDescription::UnknownCA,
+        ) => "the server refused the client certificate".into(),
+        other => other.to_string(),
+    })
 }

@@ -140,8 +140,31 @@ pub async fn messages_from(client: &Client, name: &str) -> Vec<Message> {
     messages.expect("messages_from_user")
 }
 
-/// A `bottles` command with `DATABASE_URL` set to `url` (or unset with `None`), no `RUST_LOG`,
-/// run from `cwd`.
+/// The libpq variables, none of which a test inherits from whoever runs it.
+pub const PG_VARIABLES: [&str; 18] = [
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGDATABASE",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGSYSCONFDIR",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PGCONNECT_TIMEOUT",
+    "PGTARGETSESSIONATTRS",
+];
+
+/// A `bottles` command with `DATABASE_URL` set to `url` (or unset with `None`), no `RUST_LOG`
+/// or `PG*` variables, run from `cwd`, which is also its `HOME` (so no `~/.pgpass` or
+/// `~/.postgresql` of the developer's is read).
 pub fn bottles_command(
     url: Option<&str>,
     args: impl IntoIterator<Item = impl AsRef<OsStr>>,
@@ -151,8 +174,12 @@ pub fn bottles_command(
     command
         .args(args)
         .current_dir(cwd)
+        .env("HOME", cwd)
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG");
+    for variable in PG_VARIABLES {
+        command.env_remove(variable);
+    }
     if let Some(url) = url {
         command.env("DATABASE_URL", url);
     }

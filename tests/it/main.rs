@@ -8,6 +8,7 @@ mod echo;
 mod faults;
 mod helpers;
 mod hostile;
+mod libpq;
 mod pipeline;
 mod scale;
 mod secrets;

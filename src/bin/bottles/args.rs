@@ -9,8 +9,10 @@ const ABOUT: &str = "Reset, seed and query the notebook's users and messages in 
 const LONG_ABOUT: &str = "\
 Reset, seed and query the notebook's users and messages in PostgreSQL.
 
-With no DATABASE_URL (in the environment, a .env file or --database-url), bottles starts a
-throwaway local PostgreSQL from the installed server binaries and removes it on exit.";
+Connection settings are read as psql reads them: DATABASE_URL (in the environment, a .env file
+or --database-url), completed by the PG* variables and ~/.pgpass. With neither DATABASE_URL nor
+PGHOST, PGHOSTADDR, PGDATABASE or PGSERVICE, bottles starts a throwaway local PostgreSQL from the
+installed server binaries and removes it on exit.";
 
 /// The user the notebook's last two cells look up, for `query`, `run` and plain `bottles`.
 pub const DEFAULT_USER: &str = "Eli";

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use bottles::cli::say;
 use bottles::{Database, Error, PoolOptions};
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use serde::Serialize;
 
 use args::{Cli, Command};
@@ -23,16 +23,18 @@ const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let dotenv = bottles::cli::load_dotenv();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => return bottles::cli::usage_error(&err, "bottles"),
     };
     if let Err(message) = dotenv {
         return fail(&message);
     }
-    if cli.database.echo {
-        bottles::cli::log_to_stderr(&[bottles::LOG_TARGET]);
-    }
+    bottles::cli::log_to_stderr(&cli.database.log_directives());
+    cli.database.warn_if_password_in_arguments(&matches);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => return fail(&format!("could not start the async runtime: {err}")),
