@@ -61,7 +61,8 @@ impl ServerCertVerifier for Checked {
                 "the server's certificate is not for \"{}\" (sslmode=verify-full checks the host name)",
                 server_name.to_str()
             ),
-            CertificateError::UnknownIssuer => {
+            // An unknown issuer, or one posing under a trusted CA's name.
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
                 format!("the server's certificate is not signed by a CA in {roots}")
             }
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
@@ -219,7 +220,8 @@ fn dns_name_matches(pattern: &str, host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::dns_name_matches;
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
     #[test]
     fn wildcards_match_one_label_only() {
@@ -227,5 +229,95 @@ mod tests {
         assert!(dns_name_matches("*.example.com", "db.example.com"));
         assert!(!dns_name_matches("*.example.com", "a.db.example.com"));
         assert!(!dns_name_matches("*.example.com", "example.com"));
+    }
+
+    fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
+    }
+
+    fn leaf(
+        ca: &CertifiedIssuer<'_, KeyPair>,
+        names: &[&str],
+        common_name: &str,
+        expired: bool,
+    ) -> CertificateDer<'static> {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
+        params
+            .signed_by(&KeyPair::generate().unwrap(), ca)
+            .unwrap()
+            .der()
+            .clone()
+    }
+
+    fn checker(ca: &CertifiedIssuer<'_, KeyPair>, name_too: bool) -> Checked {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der().clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .unwrap();
+        Checked {
+            webpki,
+            name_too,
+            roots: Roots::File("ca.pem".into()),
+        }
+    }
+
+    fn check(checker: &Checked, cert: &CertificateDer<'_>, host: &str) -> Result<(), String> {
+        let name = ServerName::try_from(host.to_string()).unwrap();
+        checker
+            .verify_server_cert(cert, &[], &name, &[], UnixTime::now())
+            .map(|_| ())
+            .map_err(|err| match err {
+                rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
+                    other.0.to_string()
+                }
+                other => other.to_string(),
+            })
+    }
+
+    #[test]
+    fn verify_full_checks_names_with_the_common_name_only_when_there_is_no_san() {
+        let (ca, other, impostor) = (ca("test CA"), ca("other CA"), ca("test CA"));
+        let full = checker(&ca, true);
+        let san = leaf(&ca, &["localhost", "10.0.0.7"], "ignored.example", false);
+        assert_eq!(check(&full, &san, "localhost"), Ok(()));
+        assert_eq!(check(&full, &san, "10.0.0.7"), Ok(()));
+        let wrong = check(&full, &san, "ignored.example").unwrap_err();
+        assert_eq!(
+            wrong,
+            "the server's certificate is not for \"ignored.example\" (sslmode=verify-full checks the host name)"
+        );
+        let cn_only = leaf(&ca, &[], "db.example", false);
+        assert_eq!(check(&full, &cn_only, "db.example"), Ok(()));
+        assert!(check(&full, &cn_only, "other.example").is_err());
+        let expired = leaf(&ca, &["localhost"], "x", true);
+        assert_eq!(
+            check(&full, &expired, "localhost"),
+            Err("the server's certificate has expired".into())
+        );
+        for issuer in [&other, &impostor] {
+            let stranger = leaf(issuer, &["localhost"], "x", false);
+            assert_eq!(
+                check(&full, &stranger, "localhost"),
+                Err(
+                    "the server's certificate is not signed by a CA in sslrootcert \"ca.pem\""
+                        .into()
+                )
+            );
+        }
+        // verify-ca: the chain only.
+        assert_eq!(check(&checker(&ca, false), &san, "ignored.example"), Ok(()));
     }
 }
