@@ -156,6 +156,16 @@ fn the_pg_variables_alone_reach_the_server_and_no_throwaway_one_starts() {
     assert_succeeds(&output, "PG* variables");
     assert!(stdout(&output).contains("messages from user 'Eli' (Message.afrom_user): 33"));
 
+    // PGHOSTADDR instead of PGHOST: the address alone.
+    let vars = [
+        ("PGHOSTADDR", "127.0.0.1"),
+        ("PGPORT", port.as_str()),
+        ("PGUSER", "alice"),
+        ("PGPASSWORD", PASSWORD),
+        ("PGDATABASE", db.as_str()),
+    ];
+    assert_succeeds(&bottles_with(None, &vars, &["query"]), "PGHOSTADDR");
+
     // PGHOST as a socket directory: the server's own, where postgres signs in by trust.
     let socket_dir = fixture().server.root().to_str().unwrap().to_string();
     let vars = [
