@@ -23,3 +23,7 @@ SELECT drop, "create" FROM (
       AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid)
 ) AS definitions
 ORDER BY position, drop;
+
+-- Whether the server answers at all (a health check).
+--! ping
+SELECT 1 AS ok;

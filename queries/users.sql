@@ -1,7 +1,9 @@
+--: User()
+
 --! count_users
 SELECT count(*) AS count FROM "user";
 
---! user_by_name
+--! user_by_name : User
 SELECT id, name FROM "user" WHERE name = :name ORDER BY id;
 
 -- One row per message, or one row with no message for a user who has none (LEFT JOIN);
@@ -18,3 +20,10 @@ INSERT INTO "user" (name)
 SELECT name FROM unnest(:names::text[]) WITH ORDINALITY AS t (name, position)
 ORDER BY position
 RETURNING id;
+
+--! user_by_id : User
+SELECT id, name FROM "user" WHERE id = :id;
+
+-- One new user; the database picks the id.
+--! insert_user : User
+INSERT INTO "user" (name) VALUES (:name) RETURNING id, name;

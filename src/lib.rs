@@ -55,6 +55,8 @@ pub use config::ConnectOptions;
 pub use db::{Database, PoolOptions};
 pub use echo::LOG_TARGET;
 pub use error::{Error, Result};
-pub use load::{UserWithMessages, user_by_name_with_messages, users_with_messages};
+pub use load::{
+    UserWithMessages, user_by_id_with_messages, user_by_name_with_messages, users_with_messages,
+};
 pub use schema::{ResetReport, reset};
 pub use sql::{SCHEMA, statement_text};

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use bottles_codegen::client::GenericClient;
 use bottles_codegen::queries::messages::{Message, messages_for_users};
 use bottles_codegen::queries::users::{
-    UsersWithMessages, user_by_name, users_with_messages as joined,
+    User, UsersWithMessages, user_by_id, user_by_name, users_with_messages as joined,
 };
 use futures::{Stream, TryStreamExt};
 use serde::Serialize;
@@ -82,14 +82,34 @@ pub async fn user_by_name_with_messages(
 ) -> Result<Vec<UserWithMessages>> {
     const STEP: &str = "user_by_name_with_messages";
     let users = user_by_name().bind(client, &name).all().await;
-    let users = users.map_err(Error::statement(STEP))?;
+    with_messages(client, users.map_err(Error::statement(STEP))?, STEP).await
+}
+
+/// `session.get(User, id)` with its messages loaded: the `user_by_id` query, then the user's
+/// messages (`messages_for_users`). `None` when there is no such user.
+pub async fn user_by_id_with_messages(
+    client: &impl GenericClient,
+    id: i32,
+) -> Result<Option<UserWithMessages>> {
+    const STEP: &str = "user_by_id_with_messages";
+    let user = user_by_id().bind(client, &id).opt().await;
+    let users = user.map_err(Error::statement(STEP))?.into_iter().collect();
+    Ok(with_messages(client, users, STEP).await?.pop())
+}
+
+/// The select-in half: every message of `users` in one query, handed to each user in order.
+async fn with_messages(
+    client: &impl GenericClient,
+    users: Vec<User>,
+    step: &'static str,
+) -> Result<Vec<UserWithMessages>> {
     if users.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<i32> = users.iter().map(|user| user.id).collect();
     let messages = messages_for_users().bind(client, &ids).all().await;
     let mut by_user: BTreeMap<i32, Vec<Message>> = BTreeMap::new();
-    for message in messages.map_err(Error::statement(STEP))? {
+    for message in messages.map_err(Error::statement(step))? {
         by_user.entry(message.user_id).or_default().push(message);
     }
     Ok(users

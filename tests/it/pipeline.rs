@@ -264,3 +264,22 @@ async fn debug_output_and_the_target_never_show_the_password() {
         Some("the tables \"user\" and message do not exist yet".to_string())
     );
 }
+
+#[tokio::test]
+async fn a_user_by_id_comes_with_their_messages_and_an_unknown_id_is_none() {
+    let test = TestDb::seeded().await;
+    let client = test.client().await;
+    let eli = bottles::user_by_id_with_messages(&client, 2).await.unwrap();
+    let eli = eli.expect("user 2");
+    assert_eq!(
+        (eli.id, eli.name.as_str(), eli.messages.len()),
+        (2, "Eli", 33)
+    );
+    assert_elis_first_five(&eli.messages[..5]);
+    for missing in [0, 4, -1, i32::MAX] {
+        let found = bottles::user_by_id_with_messages(&client, missing)
+            .await
+            .unwrap();
+        assert_eq!(found, None, "{missing}");
+    }
+}

@@ -9,6 +9,17 @@ pub struct InsertMessagesParams<
     pub contents: T2,
     pub user_ids: T3,
 }
+#[derive(Debug)]
+pub struct MessagesFromUserAfterParams<T1: crate::StringSql> {
+    pub name: T1,
+    pub after_id: i32,
+    pub count: i64,
+}
+#[derive(Debug)]
+pub struct InsertMessageParams<T1: crate::StringSql> {
+    pub content: T1,
+    pub user_id: i32,
+}
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Message {
     pub id: i32,
@@ -323,5 +334,118 @@ impl<
         Box<dyn futures::Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a>,
     > {
         Box::pin(self.bind(client, &params.contents, &params.user_ids))
+    }
+}
+pub struct MessagesFromUserAfterStmt(&'static str, Option<tokio_postgres::Statement>);
+pub fn messages_from_user_after() -> MessagesFromUserAfterStmt {
+    MessagesFromUserAfterStmt(
+        "SELECT m.id, m.content, m.user_id FROM message AS m JOIN \"user\" AS u ON u.id = m.user_id WHERE u.name = $1 AND m.id > $2 ORDER BY m.id LIMIT $3",
+        None,
+    )
+}
+impl MessagesFromUserAfterStmt {
+    pub async fn prepare<'a, C: GenericClient>(
+        mut self,
+        client: &'a C,
+    ) -> Result<Self, tokio_postgres::Error> {
+        self.1 = Some(client.prepare(self.0).await?);
+        Ok(self)
+    }
+    pub fn bind<'c, 'a, 's, C: GenericClient, T1: crate::StringSql>(
+        &'s self,
+        client: &'c C,
+        name: &'a T1,
+        after_id: &'a i32,
+        count: &'a i64,
+    ) -> MessageQuery<'c, 'a, 's, C, Message, 3> {
+        MessageQuery {
+            client,
+            params: [name, after_id, count],
+            query: self.0,
+            cached: self.1.as_ref(),
+            extractor:
+                |row: &tokio_postgres::Row| -> Result<MessageBorrowed, tokio_postgres::Error> {
+                    Ok(MessageBorrowed {
+                        id: row.try_get(0)?,
+                        content: row.try_get(1)?,
+                        user_id: row.try_get(2)?,
+                    })
+                },
+            mapper: |it| Message::from(it),
+        }
+    }
+}
+impl<'c, 'a, 's, C: GenericClient, T1: crate::StringSql>
+    crate::client::async_::Params<
+        'c,
+        'a,
+        's,
+        MessagesFromUserAfterParams<T1>,
+        MessageQuery<'c, 'a, 's, C, Message, 3>,
+        C,
+    > for MessagesFromUserAfterStmt
+{
+    fn params(
+        &'s self,
+        client: &'c C,
+        params: &'a MessagesFromUserAfterParams<T1>,
+    ) -> MessageQuery<'c, 'a, 's, C, Message, 3> {
+        self.bind(client, &params.name, &params.after_id, &params.count)
+    }
+}
+pub struct InsertMessageStmt(&'static str, Option<tokio_postgres::Statement>);
+pub fn insert_message() -> InsertMessageStmt {
+    InsertMessageStmt(
+        "INSERT INTO message (content, user_id) VALUES ($1, $2) RETURNING id, content, user_id",
+        None,
+    )
+}
+impl InsertMessageStmt {
+    pub async fn prepare<'a, C: GenericClient>(
+        mut self,
+        client: &'a C,
+    ) -> Result<Self, tokio_postgres::Error> {
+        self.1 = Some(client.prepare(self.0).await?);
+        Ok(self)
+    }
+    pub fn bind<'c, 'a, 's, C: GenericClient, T1: crate::StringSql>(
+        &'s self,
+        client: &'c C,
+        content: &'a T1,
+        user_id: &'a i32,
+    ) -> MessageQuery<'c, 'a, 's, C, Message, 2> {
+        MessageQuery {
+            client,
+            params: [content, user_id],
+            query: self.0,
+            cached: self.1.as_ref(),
+            extractor:
+                |row: &tokio_postgres::Row| -> Result<MessageBorrowed, tokio_postgres::Error> {
+                    Ok(MessageBorrowed {
+                        id: row.try_get(0)?,
+                        content: row.try_get(1)?,
+                        user_id: row.try_get(2)?,
+                    })
+                },
+            mapper: |it| Message::from(it),
+        }
+    }
+}
+impl<'c, 'a, 's, C: GenericClient, T1: crate::StringSql>
+    crate::client::async_::Params<
+        'c,
+        'a,
+        's,
+        InsertMessageParams<T1>,
+        MessageQuery<'c, 'a, 's, C, Message, 2>,
+        C,
+    > for InsertMessageStmt
+{
+    fn params(
+        &'s self,
+        client: &'c C,
+        params: &'a InsertMessageParams<T1>,
+    ) -> MessageQuery<'c, 'a, 's, C, Message, 2> {
+        self.bind(client, &params.content, &params.user_id)
     }
 }

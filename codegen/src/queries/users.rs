@@ -1,16 +1,16 @@
 // This file was generated with `cornucopia`. Do not modify.
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct UserByName {
+pub struct User {
     pub id: i32,
     pub name: String,
 }
-pub struct UserByNameBorrowed<'a> {
+pub struct UserBorrowed<'a> {
     pub id: i32,
     pub name: &'a str,
 }
-impl<'a> From<UserByNameBorrowed<'a>> for UserByName {
-    fn from(UserByNameBorrowed { id, name }: UserByNameBorrowed<'a>) -> Self {
+impl<'a> From<UserBorrowed<'a>> for User {
+    fn from(UserBorrowed { id, name }: UserBorrowed<'a>) -> Self {
         Self {
             id,
             name: name.into(),
@@ -113,23 +113,20 @@ where
         Ok(mapped)
     }
 }
-pub struct UserByNameQuery<'c, 'a, 's, C: GenericClient, T, const N: usize> {
+pub struct UserQuery<'c, 'a, 's, C: GenericClient, T, const N: usize> {
     client: &'c C,
     params: [&'a (dyn postgres_types::ToSql + Sync); N],
     query: &'static str,
     cached: Option<&'s tokio_postgres::Statement>,
-    extractor: fn(&tokio_postgres::Row) -> Result<UserByNameBorrowed, tokio_postgres::Error>,
-    mapper: fn(UserByNameBorrowed) -> T,
+    extractor: fn(&tokio_postgres::Row) -> Result<UserBorrowed, tokio_postgres::Error>,
+    mapper: fn(UserBorrowed) -> T,
 }
-impl<'c, 'a, 's, C, T: 'c, const N: usize> UserByNameQuery<'c, 'a, 's, C, T, N>
+impl<'c, 'a, 's, C, T: 'c, const N: usize> UserQuery<'c, 'a, 's, C, T, N>
 where
     C: GenericClient,
 {
-    pub fn map<R>(
-        self,
-        mapper: fn(UserByNameBorrowed) -> R,
-    ) -> UserByNameQuery<'c, 'a, 's, C, R, N> {
-        UserByNameQuery {
+    pub fn map<R>(self, mapper: fn(UserBorrowed) -> R) -> UserQuery<'c, 'a, 's, C, R, N> {
+        UserQuery {
             client: self.client,
             params: self.params,
             query: self.query,
@@ -356,20 +353,19 @@ impl UserByNameStmt {
         &'s self,
         client: &'c C,
         name: &'a T1,
-    ) -> UserByNameQuery<'c, 'a, 's, C, UserByName, 1> {
-        UserByNameQuery {
+    ) -> UserQuery<'c, 'a, 's, C, User, 1> {
+        UserQuery {
             client,
             params: [name],
             query: self.0,
             cached: self.1.as_ref(),
-            extractor:
-                |row: &tokio_postgres::Row| -> Result<UserByNameBorrowed, tokio_postgres::Error> {
-                    Ok(UserByNameBorrowed {
-                        id: row.try_get(0)?,
-                        name: row.try_get(1)?,
-                    })
-                },
-            mapper: |it| UserByName::from(it),
+            extractor: |row: &tokio_postgres::Row| -> Result<UserBorrowed, tokio_postgres::Error> {
+                Ok(UserBorrowed {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                })
+            },
+            mapper: |it| User::from(it),
         }
     }
 }
@@ -445,6 +441,73 @@ impl InsertUsersStmt {
             cached: self.1.as_ref(),
             extractor: |row| Ok(row.try_get(0)?),
             mapper: |it| it,
+        }
+    }
+}
+pub struct UserByIdStmt(&'static str, Option<tokio_postgres::Statement>);
+pub fn user_by_id() -> UserByIdStmt {
+    UserByIdStmt("SELECT id, name FROM \"user\" WHERE id = $1", None)
+}
+impl UserByIdStmt {
+    pub async fn prepare<'a, C: GenericClient>(
+        mut self,
+        client: &'a C,
+    ) -> Result<Self, tokio_postgres::Error> {
+        self.1 = Some(client.prepare(self.0).await?);
+        Ok(self)
+    }
+    pub fn bind<'c, 'a, 's, C: GenericClient>(
+        &'s self,
+        client: &'c C,
+        id: &'a i32,
+    ) -> UserQuery<'c, 'a, 's, C, User, 1> {
+        UserQuery {
+            client,
+            params: [id],
+            query: self.0,
+            cached: self.1.as_ref(),
+            extractor: |row: &tokio_postgres::Row| -> Result<UserBorrowed, tokio_postgres::Error> {
+                Ok(UserBorrowed {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                })
+            },
+            mapper: |it| User::from(it),
+        }
+    }
+}
+pub struct InsertUserStmt(&'static str, Option<tokio_postgres::Statement>);
+pub fn insert_user() -> InsertUserStmt {
+    InsertUserStmt(
+        "INSERT INTO \"user\" (name) VALUES ($1) RETURNING id, name",
+        None,
+    )
+}
+impl InsertUserStmt {
+    pub async fn prepare<'a, C: GenericClient>(
+        mut self,
+        client: &'a C,
+    ) -> Result<Self, tokio_postgres::Error> {
+        self.1 = Some(client.prepare(self.0).await?);
+        Ok(self)
+    }
+    pub fn bind<'c, 'a, 's, C: GenericClient, T1: crate::StringSql>(
+        &'s self,
+        client: &'c C,
+        name: &'a T1,
+    ) -> UserQuery<'c, 'a, 's, C, User, 1> {
+        UserQuery {
+            client,
+            params: [name],
+            query: self.0,
+            cached: self.1.as_ref(),
+            extractor: |row: &tokio_postgres::Row| -> Result<UserBorrowed, tokio_postgres::Error> {
+                Ok(UserBorrowed {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                })
+            },
+            mapper: |it| User::from(it),
         }
     }
 }
