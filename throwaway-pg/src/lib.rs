@@ -36,21 +36,21 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 pub const SUPERUSER: &str = "postgres";
 
 /// Runs the server as its owner, stops it when our end of stdin closes, then removes the files.
-/// A `restart` line on stdin stops the server (fast shutdown) and starts it again.
-/// `$1` is the directory to remove, `$2` the log file, the rest the `postgres` command line.
+/// Lines on stdin: `stop` stops the server (fast shutdown) and keeps its files, `start` starts
+/// it again, `restart` does both. `$1` is the directory to remove, `$2` the log file, the rest
+/// the `postgres` command line.
 const WATCHDOG: &str = r#"root=$1; log=$2; shift 2
 "$@" >>"$log" 2>&1 &
 server=$!
 while read -r command; do
-  if [ "$command" = restart ]; then
-    kill -INT "$server" 2>/dev/null
-    wait "$server"
-    "$@" >>"$log" 2>&1 &
-    server=$!
-  fi
+  case $command in
+    stop|restart) kill -INT "$server" 2>/dev/null; wait "$server"; server= ;;
+  esac
+  case $command in
+    start|restart) [ -z "$server" ] && { "$@" >>"$log" 2>&1 & server=$!; } ;;
+  esac
 done
-kill -INT "$server" 2>/dev/null
-wait "$server"
+[ -n "$server" ] && { kill -INT "$server" 2>/dev/null; wait "$server"; }
 rm -rf "$root"
 "#;
 
@@ -269,14 +269,39 @@ impl LocalServer {
     /// Stops the server (fast shutdown: open sessions are terminated) and starts it again on
     /// the same port with the same data; returns once it accepts connections again.
     pub fn restart(&mut self) -> Result<(), Error> {
-        use std::io::Write;
         let old = self.postmaster_status().map(|(pid, _)| pid);
+        self.tell("restart")?;
+        self.wait_until_ready_after(old.as_deref())
+    }
+
+    /// Stops the server (fast shutdown), keeping its port and data for [`LocalServer::start_again`];
+    /// returns once it is gone.
+    pub fn stop_for_now(&mut self) -> Result<(), Error> {
+        self.tell("stop")?;
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        while self.postmaster_status().is_some() {
+            if Instant::now() > deadline {
+                return Err(Error::Startup("the server did not stop".into()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    /// Starts a server stopped by [`LocalServer::stop_for_now`]; returns once it accepts
+    /// connections.
+    pub fn start_again(&mut self) -> Result<(), Error> {
+        self.tell("start")?;
+        self.wait_until_ready()
+    }
+
+    fn tell(&mut self, command: &str) -> Result<(), Error> {
+        use std::io::Write;
         let lifeline = self
             .lifeline
             .as_mut()
             .ok_or_else(|| Error::Startup("the server has been stopped".into()))?;
-        writeln!(lifeline, "restart").map_err(io_error("could not ask for a restart"))?;
-        self.wait_until_ready_after(old.as_deref())
+        writeln!(lifeline, "{command}").map_err(io_error(format!("could not ask for {command}")))
     }
 
     /// The watchdog is our only child and lives exactly as long as the server.

@@ -96,3 +96,16 @@ fn killed_owner_leaves_nothing_behind() {
         "server on {port} and {root:?} cleaned up"
     );
 }
+
+#[test]
+fn a_stopped_server_keeps_its_files_and_port_and_starts_again() {
+    let mut server = LocalServer::start().expect("server starts");
+    let (root, port) = (server.root().to_path_buf(), server.port());
+    server.stop_for_now().expect("stops");
+    assert!(!accepts_tcp(port), "nothing listens while stopped");
+    assert!(root.join("data/PG_VERSION").is_file(), "the data is kept");
+    server.start_again().expect("starts again");
+    assert!(accepts_tcp(port), "the same port again");
+    drop(server);
+    assert!(gone_within(&root, port, Duration::from_secs(15)));
+}

@@ -1,0 +1,58 @@
+//! bottles-web: the notebook's users and messages as a JSON HTTP service, on the bottles
+//! library and its generated queries. Every statement it runs is in `queries/`.
+//!
+//! [`router`] builds the service on a [`bottles::Database`]; [`serve`] runs it on a listener
+//! until a shutdown signal, then lets requests in flight finish (for up to
+//! [`SHUTDOWN_GRACE`]). The `bottles-web` binary is a thin command line over both.
+#![deny(missing_docs)]
+
+mod access;
+mod errors;
+mod extract;
+mod routes;
+mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bottles::Database;
+use tokio::net::TcpListener;
+
+pub use errors::ApiError;
+pub use routes::router;
+
+/// How long requests in flight may take to finish once shutdown begins.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The `tracing` target of the access log: one line per request.
+pub const ACCESS_LOG_TARGET: &str = "bottles_web::access";
+
+/// Serves [`router`] on `listener` until `shutdown` completes; then stops accepting, lets the
+/// requests in flight finish for up to [`SHUTDOWN_GRACE`], and returns.
+pub async fn serve(
+    listener: TcpListener,
+    db: Arc<Database>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router(db)).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    });
+    tokio::select! {
+        served = server => served,
+        () = async {
+            if stopped.await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!(
+                target: ACCESS_LOG_TARGET,
+                "requests still running {SHUTDOWN_GRACE:?} after shutdown began; stopping anyway"
+            );
+            Ok(())
+        }
+    }
+}

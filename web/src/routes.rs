@@ -1,0 +1,211 @@
+//! The endpoints, one per notebook cell, plus writes and a health check.
+//!
+//! | endpoint | does |
+//! |---|---|
+//! | `GET /stats` | `count_users`, `count_messages` |
+//! | `GET /users` | every user with their messages, streamed (`users_with_messages`) |
+//! | `GET /users?name=Eli` | the users of that name with their messages (select-in) |
+//! | `GET /users/{id}` | one user with their messages; 404 if none |
+//! | `GET /messages?user_name=Eli&limit=5&after_id=14` | a keyset page of `Message.afrom_user` |
+//! | `POST /users` `{"name"}` | a new user: 201 |
+//! | `POST /users/{id}/messages` `{"content"}` | a new message: 201; 404 if no such user |
+//! | `GET /health` | 200 when the database answers, 503 when not |
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bottles::Database;
+use bottles::codegen::queries::messages::{
+    Message, count_messages, insert_message, messages_from_user_after,
+};
+use bottles::codegen::queries::tables::ping;
+use bottles::codegen::queries::users::{count_users, insert_user};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::error::SqlState;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::errors::ApiError;
+use crate::extract::{Id, Json, Query, checked_text};
+
+/// The largest request body taken, in bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// The longest user name and message content, in characters.
+const NAME_LIMIT: usize = 200;
+const CONTENT_LIMIT: usize = 10_000;
+/// `GET /messages`: the page size when none is asked for, and the largest allowed.
+const DEFAULT_PAGE: i64 = 100;
+const MAX_PAGE: i64 = 1000;
+
+type Db = State<Arc<Database>>;
+
+/// The service on `db`: the endpoints above, JSON errors for unknown routes and methods,
+/// the body limit, the access log, and a 500 (not a dropped connection) should a handler panic.
+pub fn router(db: Arc<Database>) -> Router {
+    Router::new()
+        .route("/stats", get(stats))
+        .route("/users", get(users).post(create_user))
+        .route("/users/{id}", get(user))
+        .route("/users/{id}/messages", post(create_message))
+        .route("/messages", get(messages))
+        .route("/health", get(health))
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed for this endpoint",
+            )
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::access::log))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }))
+        .with_state(db)
+}
+
+#[derive(Serialize)]
+struct Stats {
+    users: i64,
+    messages: i64,
+}
+
+async fn stats(State(db): Db) -> Result<axum::Json<Stats>, ApiError> {
+    let client = db.client().await?;
+    let (count_users, count_messages) = (count_users(), count_messages());
+    let (users, messages) = tokio::try_join!(
+        count_users.bind(&client).one(),
+        count_messages.bind(&client).one()
+    )?;
+    Ok(axum::Json(Stats { users, messages }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersQuery {
+    name: Option<String>,
+}
+
+async fn users(State(db): Db, Query(query): Query<UsersQuery>) -> Result<Response, ApiError> {
+    let client = db.client().await?;
+    match query.name {
+        None => crate::users::stream_all(client).await,
+        Some(name) => {
+            no_nul("name", &name)?;
+            let users = bottles::user_by_name_with_messages(&client, &name).await?;
+            Ok(axum::Json(users).into_response())
+        }
+    }
+}
+
+async fn user(
+    State(db): Db,
+    Id(id): Id,
+) -> Result<axum::Json<bottles::UserWithMessages>, ApiError> {
+    let client = db.client().await?;
+    let user = bottles::user_by_id_with_messages(&client, id).await?;
+    user.map(axum::Json)
+        .ok_or_else(|| ApiError::not_found(format!("no user with id {id}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessagesQuery {
+    user_name: Option<String>,
+    limit: Option<i64>,
+    after_id: Option<i32>,
+}
+
+#[derive(Serialize)]
+struct Page {
+    messages: Vec<Message>,
+}
+
+async fn messages(
+    State(db): Db,
+    Query(query): Query<MessagesQuery>,
+) -> Result<axum::Json<Page>, ApiError> {
+    let name = query
+        .user_name
+        .ok_or_else(|| ApiError::bad_request("user_name is required"))?;
+    no_nul("user_name", &name)?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be from 1 to {MAX_PAGE}"
+        )));
+    }
+    let after_id = query.after_id.unwrap_or(0);
+    let client = db.client().await?;
+    let messages = messages_from_user_after()
+        .bind(&client, &name, &after_id, &limit)
+        .all()
+        .await?;
+    Ok(axum::Json(Page { messages }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    name: String,
+}
+
+async fn create_user(
+    State(db): Db,
+    Json(new): Json<NewUser>,
+) -> Result<impl IntoResponse, ApiError> {
+    checked_text("name", &new.name, NAME_LIMIT)?;
+    let client = db.client().await?;
+    let user = insert_user().bind(&client, &new.name).one().await?;
+    let created = bottles::UserWithMessages {
+        id: user.id,
+        name: user.name,
+        messages: Vec::new(),
+    };
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMessage {
+    content: String,
+}
+
+async fn create_message(
+    State(db): Db,
+    Id(user_id): Id,
+    Json(new): Json<NewMessage>,
+) -> Result<impl IntoResponse, ApiError> {
+    checked_text("content", &new.content, CONTENT_LIMIT)?;
+    let client = db.client().await?;
+    let inserted = insert_message()
+        .bind(&client, &new.content, &user_id)
+        .one()
+        .await;
+    match inserted {
+        Ok(message) => Ok((StatusCode::CREATED, axum::Json(message))),
+        Err(err) if err.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
+            Err(ApiError::not_found(format!("no user with id {user_id}")))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn health(State(db): Db) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let client = db.client().await?;
+    ping().bind(&client).one().await?;
+    Ok(axum::Json(serde_json::json!({ "status": "ok" })))
+}
+
+/// A name to look up: any text PostgreSQL can hold.
+fn no_nul(what: &str, text: &str) -> Result<(), ApiError> {
+    if text.contains('\0') {
+        return Err(ApiError::bad_request(format!(
+            "{what} must not contain NUL characters"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! `spawn_app`: the service on a free port over a freshly seeded database of the test's own
+//! (on `DATABASE_URL`, or on one throwaway server per test binary), and a client for it.
+
+use std::sync::Arc;
+
+use bottles::{Database, PoolOptions, SeedPlan};
+use tokio_postgres::NoTls;
+
+pub fn admin_url() -> &'static str {
+    throwaway_pg::env_or_shared_server("DATABASE_URL")
+}
+
+async fn admin(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("connect as admin");
+    tokio::spawn(connection);
+    client
+}
+
+/// The service, serving on `address` until the test ends.
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    /// The test's database, for checking what the service wrote.
+    pub db_url: String,
+    db_name: String,
+    admin_url: String,
+}
+
+/// The service over the notebook's data, with default pool settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(admin_url(), PoolOptions::default()).await
+}
+
+/// The service over the notebook's data in a new database on the server at `admin_url`.
+pub async fn spawn_app_on(admin_url: &str, options: PoolOptions) -> TestApp {
+    let db_name = format!("web_test_{:016x}", rand::random::<u64>());
+    let created = admin(admin_url)
+        .await
+        .batch_execute(&format!(r#"CREATE DATABASE "{db_name}""#))
+        .await;
+    created.expect("create the test database");
+    let db_url = throwaway_pg::with_database(admin_url, &db_name);
+    let db = Database::open_with(Some(&db_url), options)
+        .await
+        .expect("open the test database");
+    let mut client = db.client().await.unwrap();
+    bottles::reset(&mut client).await.unwrap();
+    bottles::seed(&mut client, &SeedPlan::notebook())
+        .await
+        .unwrap();
+    drop(client);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let serving = bottles_web::serve(listener, Arc::new(db), std::future::pending());
+    tokio::spawn(async move { serving.await.expect("serve") });
+    TestApp {
+        address,
+        http: reqwest::Client::new(),
+        db_url,
+        db_name,
+        admin_url: admin_url.to_string(),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("a response")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("a response")
+    }
+
+    /// A client connection to the test's database, as an admin would open one.
+    pub async fn sql(&self) -> tokio_postgres::Client {
+        admin(&self.db_url).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let (name, url) = (self.db_name.clone(), self.admin_url.clone());
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+                let _ = admin(&url).await.batch_execute(&sql).await;
+            })
+        })
+        .join();
+    }
+}
+
+/// A response's status and JSON body.
+pub async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let body = response.json().await.expect("a JSON body");
+    (status, body)
+}
+
+/// The ids of a JSON array of messages.
+pub fn ids(messages: &serde_json::Value) -> Vec<i64> {
+    messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! bottles-web over real HTTP against a real PostgreSQL: each test serves its own database on
+//! a free port (the zero2prod `spawn_app` pattern), or runs the binary itself.
+
+mod endpoints;
+mod errors;
+mod helpers;
+mod resilience;
+mod shutdown;
