@@ -169,3 +169,4 @@ macro_rules! generic_client {
 
 generic_client!(Client);
 generic_client!(Transaction<'_>);
+generic_client!(crate::shared::SharedClient);

@@ -9,6 +9,7 @@ use crate::client::Client;
 use crate::config::ConnectOptions;
 use crate::error::{Error, Result};
 use crate::pool::{Connector, Pool};
+use crate::shared::{Shared, SharedClient};
 
 /// How the pool connects, how large it grows and how long callers wait for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub struct PoolOptions {
     /// The server cancels any statement running longer (`statement_timeout`); `None` leaves
     /// the server's own setting (by default no limit).
     pub statement_timeout: Option<Duration>,
+    /// Connections [`Database::shared_client`] hands out in turn, besides the pool's.
+    pub shared: usize,
 }
 
 impl PoolOptions {
@@ -37,6 +40,8 @@ impl Default for PoolOptions {
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             wait_timeout: Duration::from_secs(30),
             statement_timeout: None,
+            // 32 callers on 2 cores served the most queries over 4 (cargo xtask bench --bench concurrent).
+            shared: 4,
         }
     }
 }
@@ -44,6 +49,7 @@ impl Default for PoolOptions {
 /// A connection pool, plus the server it talks to when bottles started one itself.
 pub struct Database {
     pool: Pool,
+    shared: Shared,
     target: Arc<str>,
     wait_timeout: Duration,
     /// Declared after `pool` so the pool's connections close before the server stops.
@@ -126,6 +132,7 @@ impl Database {
             })?;
         Ok(Self {
             pool,
+            shared: Shared::new(options.shared),
             target,
             wait_timeout: options.wait_timeout,
             local_server,
@@ -145,6 +152,14 @@ impl Database {
             .await
             .map_err(|err| Error::pool(&self.target, self.wait_timeout, err))?;
         Ok(Client::new(object))
+    }
+
+    /// One of a few connections shared by every caller: statements from many tasks are
+    /// pipelined on them, which serves many short statements with fewer connections than a
+    /// pooled [`Client`] each (see [`SharedClient`]). No transactions; a slow statement holds up
+    /// the others on its connection, so big reads and lock waits belong on [`Database::client`].
+    pub async fn shared_client(&self) -> Result<SharedClient> {
+        self.shared.get(self.pool.manager(), &self.target).await
     }
 
     /// Where we are connected, safe to print: `postgres://user@host:port/dbname`, no password.

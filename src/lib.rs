@@ -39,6 +39,7 @@ mod load;
 mod passfile;
 mod pool;
 mod schema;
+mod shared;
 mod sql;
 mod tls;
 mod wire;
@@ -59,4 +60,5 @@ pub use load::{
     UserWithMessages, user_by_id_with_messages, user_by_name_with_messages, users_with_messages,
 };
 pub use schema::{ResetReport, reset};
+pub use shared::SharedClient;
 pub use sql::{SCHEMA, statement_text};

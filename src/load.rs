@@ -85,16 +85,26 @@ pub async fn user_by_name_with_messages(
     with_messages(client, users.map_err(Error::statement(STEP))?, STEP).await
 }
 
-/// `session.get(User, id)` with its messages loaded: the `user_by_id` query, then the user's
-/// messages (`messages_for_users`). `None` when there is no such user.
+/// `session.get(User, id)` with its messages loaded: the `user_by_id` query and the user's
+/// messages (`messages_for_users`). The id is known before the user is found, so both go out
+/// together, pipelined in one round trip. `None` when there is no such user.
 pub async fn user_by_id_with_messages(
     client: &impl GenericClient,
     id: i32,
 ) -> Result<Option<UserWithMessages>> {
     const STEP: &str = "user_by_id_with_messages";
-    let user = user_by_id().bind(client, &id).opt().await;
-    let users = user.map_err(Error::statement(STEP))?.into_iter().collect();
-    Ok(with_messages(client, users, STEP).await?.pop())
+    let (user, messages) = (user_by_id(), messages_for_users());
+    let ids: &[i32] = &[id];
+    let both = tokio::try_join!(
+        user.bind(client, &id).opt(),
+        messages.bind(client, &ids).all()
+    );
+    let (user, messages) = both.map_err(Error::statement(STEP))?;
+    Ok(user.map(|user| UserWithMessages {
+        id: user.id,
+        name: user.name,
+        messages,
+    }))
 }
 
 /// The select-in half: every message of `users` in one query, handed to each user in order.

@@ -233,3 +233,31 @@ pub fn report_medians(
         _ => println!("{what}: not measured in this run"),
     }
 }
+
+/// Runs `pgbench -M prepared` with `messages_from_user` for Eli from `clients` clients for
+/// `seconds`; returns 1 / its rate (the time per query).
+pub fn pgbench_time_per_query(url: &str, clients: usize, seconds: u32) -> Duration {
+    let script = std::env::temp_dir().join(format!("bottles-pgbench-{}.sql", std::process::id()));
+    // pgbench passes `:name` as a parameter of the prepared statement, like bottles' `$1`.
+    let sql = bottles::statement_text("messages_from_user").expect("a named statement");
+    std::fs::write(&script, format!("{sql};\n")).expect("write the pgbench script");
+    let output = run_quietly(
+        Command::new(throwaway_pg::program("pgbench"))
+            .args(["--no-vacuum", "--protocol=prepared", "--define=name=Eli"])
+            .arg(format!("--client={clients}"))
+            .arg("--jobs=2")
+            .arg(format!("--time={seconds}"))
+            .arg("--file")
+            .arg(&script)
+            .arg(url),
+    );
+    let _ = std::fs::remove_file(&script);
+    let tps: f64 = output
+        .lines()
+        .find_map(|line| line.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no tps in pgbench's output:\n{output}"));
+    println!("pgbench: {tps:.0} queries/s");
+    Duration::from_secs_f64(1.0 / tps)
+}

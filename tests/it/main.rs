@@ -12,4 +12,5 @@ mod libpq;
 mod pipeline;
 mod scale;
 mod secrets;
+mod shared;
 mod signals;

@@ -4,6 +4,12 @@
 //! [`router`] builds the service on a [`bottles::Database`]; [`serve`] runs it on a listener
 //! until a shutdown signal, then lets requests in flight finish (for up to
 //! [`SHUTDOWN_GRACE`]). The `bottles-web` binary is a thin command line over both.
+//!
+//! Short statements with a bounded answer (a page of messages, one-row inserts, the health
+//! check) run on the database's few shared connections, pipelined
+//! ([`bottles::Database::shared_client`]); reads whose size grows with the data (all users, a
+//! user's messages, the counts) take a pooled connection of their own, so no one waits behind
+//! them.
 #![deny(missing_docs)]
 
 mod access;
@@ -12,14 +18,12 @@ mod extract;
 mod routes;
 mod users;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use bottles::Database;
 use tokio::net::TcpListener;
 
 pub use errors::ApiError;
-pub use routes::router;
+pub use routes::{ServiceOptions, router};
 
 /// How long requests in flight may take to finish once shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -27,15 +31,15 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// The `tracing` target of the access log: one line per request.
 pub const ACCESS_LOG_TARGET: &str = "bottles_web::access";
 
-/// Serves [`router`] on `listener` until `shutdown` completes; then stops accepting, lets the
-/// requests in flight finish for up to [`SHUTDOWN_GRACE`], and returns.
+/// Serves `app` (see [`router`]) on `listener` until `shutdown` completes; then stops
+/// accepting, lets the requests in flight finish for up to [`SHUTDOWN_GRACE`], and returns.
 pub async fn serve(
     listener: TcpListener,
-    db: Arc<Database>,
+    app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router(db)).with_graceful_shutdown(async move {
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stopping.send(());
     });

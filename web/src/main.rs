@@ -5,9 +5,11 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-use bottles::cli::{DatabaseArgs, say};
+use bottles::cli::{DatabaseArgs, parse_duration, say};
 use bottles::{PoolOptions, SeedPlan};
+use bottles_web::ServiceOptions;
 use clap::{CommandFactory, FromArgMatches, Parser};
 
 /// Serve the notebook's users and messages as JSON over HTTP
@@ -23,8 +25,54 @@ struct Args {
     )]
     listen: SocketAddr,
 
+    /// Threads serving requests [default: half the cores, at least 1]
+    #[arg(long, value_name = "N", env = "BOTTLES_THREADS", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+
+    /// Connections shared by all requests for short statements, pipelined [default: half the cores, at least 1]
+    #[arg(long, value_name = "N", env = "BOTTLES_SHARED_CONNECTIONS", value_parser = clap::value_parser!(u16).range(1..))]
+    shared_connections: Option<u16>,
+
+    /// Most pooled connections, one per request reading a lot (all users, a user's messages, counts) [default: twice the cores]
+    #[arg(long, value_name = "N", env = "BOTTLES_POOL_SIZE", value_parser = clap::value_parser!(u16).range(1..))]
+    pool_size: Option<u16>,
+
+    /// Answer 503 to a request still waiting on the database after this long
+    #[arg(long, value_name = "DURATION", env = "BOTTLES_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    request_timeout: Duration,
+
     #[command(flatten)]
     database: DatabaseArgs,
+}
+
+impl Args {
+    /// On the 2-core machine of the benchmarks, one thread and one shared connection served
+    /// the most requests, PostgreSQL and the load generator using the other core
+    /// (`cargo xtask bench --bench web`); on a bigger host these scale with it.
+    fn per_cores(given: Option<u16>, per_two_cores: usize) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        given.map_or((cores * per_two_cores / 2).max(1), usize::from)
+    }
+
+    /// The pool as measured, and a server-side statement timeout no longer than the request
+    /// timeout: a write stuck behind a lock is cancelled by the server when its request is
+    /// answered 503, instead of landing after the client was told to try again.
+    fn pool_options(&self) -> PoolOptions {
+        let defaults = PoolOptions {
+            size: Self::per_cores(self.pool_size, 4),
+            shared: Self::per_cores(self.shared_connections, 1),
+            wait_timeout: self.request_timeout,
+            ..PoolOptions::default()
+        };
+        let mut options = self.database.pool_options(defaults);
+        let limit = options
+            .statement_timeout
+            .map_or(self.request_timeout, |given| {
+                given.min(self.request_timeout)
+            });
+        options.statement_timeout = Some(limit);
+        options
+    }
 }
 
 fn main() -> ExitCode {
@@ -43,7 +91,16 @@ fn main() -> ExitCode {
     directives.push(format!("{}=info", bottles_web::ACCESS_LOG_TARGET));
     bottles::cli::log_to_stderr(&directives);
     args.database.warn_if_password_in_arguments(&matches);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match Args::per_cores(args.threads, 1) {
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        threads => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build(),
+    };
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(err) => return fail(&format!("could not start the async runtime: {err}")),
     };
@@ -60,7 +117,7 @@ fn fail(message: &str) -> ExitCode {
 
 async fn run(args: Args) -> Result<(), String> {
     let db = tokio::select! {
-        db = args.database.open(PoolOptions::default()) => db.map_err(|err| err.to_string())?,
+        db = args.database.open(args.pool_options()) => db.map_err(|err| err.to_string())?,
         () = shutdown_signal() => return Ok(()),
     };
     if let Some(server) = db.local_server() {
@@ -80,7 +137,11 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|err| format!("could not listen on {}: {err}", args.listen))?;
     let address = listener.local_addr().map_err(|err| err.to_string())?;
     say(&format!("listening on http://{address}"));
-    let served = bottles_web::serve(listener, Arc::new(db), shutdown_signal()).await;
+    let options = ServiceOptions {
+        request_timeout: args.request_timeout,
+    };
+    let app = bottles_web::router(Arc::new(db), options);
+    let served = bottles_web::serve(listener, app, shutdown_signal()).await;
     served.map_err(|err| format!("the server failed: {err}"))
 }
 

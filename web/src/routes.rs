@@ -12,6 +12,7 @@
 //! | `GET /health` | 200 when the database answers, 503 when not |
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -42,9 +43,26 @@ const MAX_PAGE: i64 = 1000;
 
 type Db = State<Arc<Database>>;
 
+/// How the service treats requests.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceOptions {
+    /// A request still waiting on the database after this long is answered 503 (a streamed
+    /// body counts until its first bytes).
+    pub request_timeout: Duration,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 /// The service on `db`: the endpoints above, JSON errors for unknown routes and methods,
-/// the body limit, the access log, and a 500 (not a dropped connection) should a handler panic.
-pub fn router(db: Arc<Database>) -> Router {
+/// the body limit, the request timeout, the access log, and a 500 (not a dropped connection)
+/// should a handler panic.
+pub fn router(db: Arc<Database>, options: ServiceOptions) -> Router {
     Router::new()
         .route("/stats", get(stats))
         .route("/users", get(users).post(create_user))
@@ -60,11 +78,29 @@ pub fn router(db: Arc<Database>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            options.request_timeout,
+            deadline,
+        ))
         .layer(axum::middleware::from_fn(crate::access::log))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }))
         .with_state(db)
+}
+
+/// Answers 503 for a request that took longer than `limit`: on a shared connection a statement
+/// stuck behind a lock holds up the ones after it, and clients should hear so in bounded time.
+async fn deadline(
+    State(limit): State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::unavailable("the database did not answer in time; try again shortly")
+            .into_response(),
+    }
 }
 
 #[derive(Serialize)]
@@ -74,6 +110,7 @@ struct Stats {
 }
 
 async fn stats(State(db): Db) -> Result<axum::Json<Stats>, ApiError> {
+    // Counting scans whole tables: a pooled connection, so no one waits behind it.
     let client = db.client().await?;
     let (count_users, count_messages) = (count_users(), count_messages());
     let (users, messages) = tokio::try_join!(
@@ -90,11 +127,12 @@ struct UsersQuery {
 }
 
 async fn users(State(db): Db, Query(query): Query<UsersQuery>) -> Result<Response, ApiError> {
-    let client = db.client().await?;
     match query.name {
-        None => crate::users::stream_all(client).await,
+        // A long read: a pooled connection of its own, so no one waits behind it.
+        None => crate::users::stream_all(db.client().await?).await,
         Some(name) => {
             no_nul("name", &name)?;
+            let client = db.client().await?;
             let users = bottles::user_by_name_with_messages(&client, &name).await?;
             Ok(axum::Json(users).into_response())
         }
@@ -139,7 +177,7 @@ async fn messages(
         )));
     }
     let after_id = query.after_id.unwrap_or(0);
-    let client = db.client().await?;
+    let client = db.shared_client().await?;
     let messages = messages_from_user_after()
         .bind(&client, &name, &after_id, &limit)
         .all()
@@ -158,7 +196,7 @@ async fn create_user(
     Json(new): Json<NewUser>,
 ) -> Result<impl IntoResponse, ApiError> {
     checked_text("name", &new.name, NAME_LIMIT)?;
-    let client = db.client().await?;
+    let client = db.shared_client().await?;
     let user = insert_user().bind(&client, &new.name).one().await?;
     let created = bottles::UserWithMessages {
         id: user.id,
@@ -180,7 +218,7 @@ async fn create_message(
     Json(new): Json<NewMessage>,
 ) -> Result<impl IntoResponse, ApiError> {
     checked_text("content", &new.content, CONTENT_LIMIT)?;
-    let client = db.client().await?;
+    let client = db.shared_client().await?;
     let inserted = insert_message()
         .bind(&client, &new.content, &user_id)
         .one()
@@ -195,7 +233,7 @@ async fn create_message(
 }
 
 async fn health(State(db): Db) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let client = db.client().await?;
+    let client = db.shared_client().await?;
     ping().bind(&client).one().await?;
     Ok(axum::Json(serde_json::json!({ "status": "ok" })))
 }

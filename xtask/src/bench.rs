@@ -14,16 +14,16 @@ pub fn run(bench_args: &[String]) -> Result<String, String> {
     let target = root.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
 
-    eprintln!("bench: building the release bottles binary");
+    eprintln!("bench: building the release bottles and bottles-web binaries");
     let built = Command::new(&cargo)
         .args([
             "build",
             "--release",
             "--quiet",
-            "--package",
-            "bottles",
             "--bin",
             "bottles",
+            "--bin",
+            "bottles-web",
         ])
         .current_dir(&root)
         .status();
@@ -33,13 +33,18 @@ pub fn run(bench_args: &[String]) -> Result<String, String> {
         &target.join("bench-venv"),
         &root.join("bench/requirements.txt"),
     )?;
-    for tool in ["psql", "pgbench"] {
+    for (tool, package) in [
+        ("psql", "postgresql-client"),
+        ("pgbench", "postgresql-client"),
+        ("wrk", "wrk"),
+    ] {
         let found = Command::new(throwaway_pg::program(tool))
             .arg("--version")
             .output();
-        if !found.is_ok_and(|out| out.status.success()) {
+        // wrk prints its version and exits 1.
+        if !found.is_ok_and(|out| out.status.success() || !out.stdout.is_empty()) {
             return Err(format!(
-                "{tool} is not installed (apt-get install postgresql-client)"
+                "{tool} is not installed (apt-get install {package})"
             ));
         }
     }
@@ -67,6 +72,7 @@ pub fn run(bench_args: &[String]) -> Result<String, String> {
         .env("DATABASE_URL", &url)
         .env("CRITERION_HOME", &criterion_home)
         .env("BOTTLES_BENCH_BIN", target.join("release/bottles"))
+        .env("BOTTLES_BENCH_WEB_BIN", target.join("release/bottles-web"))
         .env("BOTTLES_BENCH_PYTHON", &python)
         .status();
     drop(server);

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bottles::{Database, PoolOptions, SeedPlan};
+use bottles_web::ServiceOptions;
 use tokio_postgres::NoTls;
 
 pub fn admin_url() -> &'static str {
@@ -28,13 +29,27 @@ pub struct TestApp {
     admin_url: String,
 }
 
-/// The service over the notebook's data, with default pool settings.
+/// The service over the notebook's data, with default settings.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_on(admin_url(), PoolOptions::default()).await
+    spawn_app_with(
+        admin_url(),
+        PoolOptions::default(),
+        ServiceOptions::default(),
+    )
+    .await
 }
 
 /// The service over the notebook's data in a new database on the server at `admin_url`.
 pub async fn spawn_app_on(admin_url: &str, options: PoolOptions) -> TestApp {
+    spawn_app_with(admin_url, options, ServiceOptions::default()).await
+}
+
+/// [`spawn_app_on`] with service settings of the test's own.
+pub async fn spawn_app_with(
+    admin_url: &str,
+    options: PoolOptions,
+    service: ServiceOptions,
+) -> TestApp {
     let db_name = format!("web_test_{:016x}", rand::random::<u64>());
     let created = admin(admin_url)
         .await
@@ -53,7 +68,8 @@ pub async fn spawn_app_on(admin_url: &str, options: PoolOptions) -> TestApp {
     drop(client);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let serving = bottles_web::serve(listener, Arc::new(db), std::future::pending());
+    let app = bottles_web::router(Arc::new(db), service);
+    let serving = bottles_web::serve(listener, app, std::future::pending());
     tokio::spawn(async move { serving.await.expect("serve") });
     TestApp {
         address,

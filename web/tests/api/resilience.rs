@@ -8,7 +8,9 @@ use bottles::PoolOptions;
 use serde_json::json;
 use throwaway_pg::LocalServer;
 
-use crate::helpers::{json, spawn_app, spawn_app_on};
+use bottles_web::ServiceOptions;
+
+use crate::helpers::{json, spawn_app, spawn_app_on, spawn_app_with};
 
 fn quick_pool(size: usize) -> PoolOptions {
     PoolOptions {
@@ -104,7 +106,7 @@ async fn an_exhausted_pool_is_503_and_the_busy_request_still_completes() {
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
-    assert_unavailable(app.get("/messages?user_name=Eli").await).await;
+    assert_unavailable(app.get("/users/2").await).await;
     assert!(
         started.elapsed() >= Duration::from_millis(300),
         "waited for the pool first"
@@ -113,6 +115,45 @@ async fn an_exhausted_pool_is_503_and_the_busy_request_still_completes() {
     assert_eq!(
         json(busy.await.unwrap()).await,
         (200, json!({"users": 3, "messages": 100}))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_stuck_behind_a_lock_is_503_at_the_deadline_and_never_lands() {
+    let options = PoolOptions {
+        statement_timeout: Some(Duration::from_millis(300)),
+        ..quick_pool(2)
+    };
+    let service = ServiceOptions {
+        request_timeout: Duration::from_millis(300),
+    };
+    let app = spawn_app_with(crate::helpers::admin_url(), options, service).await;
+    let mut sql = app.sql().await;
+    let lock = sql.transaction().await.unwrap();
+    lock.batch_execute(r#"LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE"#)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert_unavailable(app.post_json("/users", &json!({"name": "Zoe"})).await).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // The server cancels the statement at its timeout: nothing lands once the lock is gone.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.rollback().await.unwrap();
+    let stats = json(app.get("/stats").await).await;
+    assert_eq!(
+        stats,
+        (200, json!({"users": 3, "messages": 100})),
+        "Zoe never landed"
+    );
+    let (status, zoe) = json(app.post_json("/users", &json!({"name": "Zoe"})).await).await;
+    assert_eq!(
+        (status, zoe["name"].as_str()),
+        (201, Some("Zoe")),
+        "served again at once"
     );
 }
 
