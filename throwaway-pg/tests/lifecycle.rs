@@ -109,3 +109,60 @@ fn a_stopped_server_keeps_its_files_and_port_and_starts_again() {
     drop(server);
     assert!(gone_within(&root, port, Duration::from_secs(15)));
 }
+
+/// `psql -Atc SQL` against `url`: its output, or its error.
+fn psql(url: &str, sql: &str) -> Result<String, String> {
+    let output = Command::new(throwaway_pg::program("psql"))
+        .args(["-X", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql])
+        .output()
+        .expect("psql");
+    match output.status.success() {
+        true => Ok(String::from_utf8_lossy(&output.stdout).trim().to_string()),
+        false => Err(String::from_utf8_lossy(&output.stderr).to_string()),
+    }
+}
+
+#[test]
+fn a_standby_streams_from_its_primary_refuses_writes_and_takes_them_once_promoted() {
+    let primary = LocalServer::start().expect("primary");
+    psql(
+        &primary.url(),
+        "CREATE TABLE t (x int); INSERT INTO t VALUES (1)",
+    )
+    .unwrap();
+    let standby = LocalServer::standby_of(&primary).expect("standby");
+    assert_ne!(standby.port(), primary.port());
+    assert_eq!(
+        psql(&standby.url(), "SELECT pg_is_in_recovery()").unwrap(),
+        "t"
+    );
+    psql(&primary.url(), "INSERT INTO t VALUES (2)").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while psql(&standby.url(), "SELECT count(*) FROM t").unwrap() != "2" {
+        assert!(
+            Instant::now() < deadline,
+            "the standby never replayed the insert"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let refused = psql(&standby.url(), "INSERT INTO t VALUES (3)").unwrap_err();
+    assert!(refused.contains("read-only transaction"), "{refused}");
+    drop(primary);
+    standby.promote().expect("promote");
+    assert_eq!(
+        psql(&standby.url(), "SELECT pg_is_in_recovery()").unwrap(),
+        "f"
+    );
+    psql(&standby.url(), "INSERT INTO t VALUES (3)").expect("writes after promotion");
+}
+
+#[test]
+fn a_bouncer_pools_transactions_in_front_of_a_server_and_is_gone_after_drop() {
+    let server = LocalServer::start().expect("server");
+    let bouncer = throwaway_pg::LocalBouncer::start(&server, "transaction", 2).expect("pgbouncer");
+    let port = bouncer.port();
+    let through = psql(&bouncer.url_for("postgres"), "SELECT 40 + 2").unwrap();
+    assert_eq!(through, "42");
+    drop(bouncer);
+    assert!(!accepts_tcp(port), "pgbouncer stopped");
+}

@@ -1,0 +1,67 @@
+//! A streaming replica of a throwaway server: `pg_basebackup -R` from the primary, started as
+//! a hot standby on a port of its own; and promotion, for failover.
+
+use std::process::Stdio;
+
+use crate::options::Options;
+use crate::{Error, LocalServer, SUPERUSER, io_error, last_lines};
+
+impl LocalServer {
+    /// A hot standby of `primary`, streaming from it (`pg_basebackup -R -X stream` as the
+    /// superuser over trust, which initdb allows for replication on loopback). Like any
+    /// [`LocalServer`] it is removed on drop.
+    pub fn standby_of(primary: &LocalServer) -> Result<Self, Error> {
+        Self::standby_of_with(primary, &Options::default())
+    }
+
+    /// [`LocalServer::standby_of`] with settings of its own.
+    pub fn standby_of_with(primary: &LocalServer, options: &Options) -> Result<Self, Error> {
+        let port = primary.port().to_string();
+        Self::create(options, |bin_dir, owner, data| {
+            let output = owner
+                .command(bin_dir.path().join("pg_basebackup"))
+                .args(["-h", "127.0.0.1", "-p", &port, "-U", SUPERUSER])
+                .arg("-D")
+                .arg(data)
+                .args(["-R", "-X", "stream", "--no-sync", "-c", "fast"])
+                .stdin(Stdio::null())
+                .output()
+                .map_err(io_error("could not run pg_basebackup"))?;
+            if !output.status.success() {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                return Err(Error::Startup(format!(
+                    "pg_basebackup failed: {}",
+                    last_lines(&stderr, 3)
+                )));
+            }
+            // The copy's postmaster.pid is the primary's, and it must not be taken for ours.
+            let _ = std::fs::remove_file(data.join("postmaster.pid"));
+            Ok(())
+        })
+    }
+
+    /// Ends recovery (`pg_ctl promote`): the standby takes writes from now on. Returns once it
+    /// does.
+    pub fn promote(&self) -> Result<(), Error> {
+        let output = self
+            .owner()
+            .command(self.bin_dir().path().join("pg_ctl"))
+            .args(["promote", "-w", "-D"])
+            .arg(self.data_dir())
+            .stdin(Stdio::null())
+            .output()
+            .map_err(io_error("could not run pg_ctl"))?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(Error::Startup(format!(
+                "pg_ctl promote failed: {}",
+                last_lines(&stderr, 3)
+            )));
+        }
+        // `-w` waited for the end of recovery, which removes standby.signal.
+        if self.data_dir().join("standby.signal").exists() {
+            return Err(Error::Startup("the standby did not leave recovery".into()));
+        }
+        Ok(())
+    }
+}
