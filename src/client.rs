@@ -1,43 +1,90 @@
 //! [`Client`] and [`Transaction`]: what generated queries run on. Both implement cornucopia's
-//! `GenericClient`, so every function in [`crate::codegen`] takes them, and both prepare each
-//! statement once per connection: after the first time, a query costs one round trip.
+//! `GenericClient`, so every function in [`crate::codegen`] takes them. Directly connected, they
+//! prepare each statement once per connection: after the first time, a query costs one round
+//! trip. Through a transaction pooler they run unprepared ([`crate::mode`]).
 //!
 //! Every statement on them is in the statement log ([`crate::LOG_TARGET`]), whoever sends it:
 //! the log watches the connection itself.
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use bottles_codegen::client::GenericClient;
 use tokio_postgres::types::{BorrowToSql, ToSql};
 use tokio_postgres::{Error, Row, RowStream, Statement, ToStatement};
 
+use crate::mode::{self, Mode};
 use crate::pool::Object;
+use crate::unprepared::{Calls, Reads};
 
 /// A pooled connection; dropping it returns the connection to the pool.
 ///
 /// Derefs to [`tokio_postgres::Client`] for anything the generated code does not cover
-/// (`copy_in`, `batch_execute`, …).
+/// (`copy_in`, `batch_execute`, …). Behind a transaction pooler, send SQL of your own with
+/// `batch_execute`/`simple_query` or inside a [`Transaction`]: tokio-postgres' `query` prepares
+/// a named statement the pooler cannot keep.
 pub struct Client {
     object: Object,
+    mode: Arc<Mode>,
+    calls: Calls,
 }
 
 impl Client {
-    pub(crate) fn new(object: Object) -> Self {
-        Self { object }
+    pub(crate) fn new(object: Object, mode: Arc<Mode>) -> Self {
+        Self {
+            object,
+            mode,
+            calls: Calls::default(),
+        }
     }
 
-    fn cached(&self) -> &deadpool_postgres::ClientWrapper {
+    fn wrapper(&self) -> &deadpool_postgres::ClientWrapper {
         &self.object
     }
 
-    fn plain(&self) -> &tokio_postgres::Client {
-        self
+    /// Starts a transaction: committed by [`Transaction::commit`], rolled back by
+    /// [`Transaction::rollback`] or on drop.
+    pub async fn transaction(&mut self) -> Result<Transaction<'_>, Error> {
+        let mode = self.mode.clone();
+        let inner = self.object.transaction().await?;
+        if mode.unprepared() {
+            // So that a rollback can still deallocate what the transaction prepared.
+            inner
+                .batch_execute(&mode.opening("bottles_transaction"))
+                .await?;
+        }
+        Ok(Transaction { inner, mode })
     }
 
-    /// Starts a transaction: committed by [`Transaction::commit`], rolled back on drop.
-    pub async fn transaction(&mut self) -> Result<Transaction<'_>, Error> {
-        let inner = self.object.transaction().await?;
-        Ok(Transaction { inner })
+    /// Runs a call as the mode says: straight on the connection, or in a transaction of its own
+    /// behind a pooler.
+    pub(crate) async fn call<R>(
+        &self,
+        reads: Reads,
+        call: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        if self.mode.unprepared() {
+            return self.calls.pinned(self, &self.mode, reads, call).await;
+        }
+        let result = call(self).await;
+        if let Err(err) = &result {
+            self.mode.notice(err);
+        }
+        result
+    }
+
+    pub(crate) async fn prepare_statement(&self, query: &str) -> Result<Statement, Error> {
+        if self.mode.unprepared() {
+            // Prepared and deallocated in one transaction: the types are known, the statement
+            // itself cannot outlive it behind a pooler (`.prepare()` then `.bind()` will fail).
+            return self
+                .calls
+                .pinned(self, &self.mode, Reads::Now, async |c| {
+                    c.prepare(query).await
+                })
+                .await;
+        }
+        self.wrapper().prepare_cached(query).await
     }
 }
 
@@ -45,7 +92,7 @@ impl Deref for Client {
     type Target = tokio_postgres::Client;
 
     fn deref(&self) -> &tokio_postgres::Client {
-        &self.object
+        self.wrapper()
     }
 }
 
@@ -60,25 +107,45 @@ impl std::fmt::Debug for Client {
 /// [`commit`]: Transaction::commit
 pub struct Transaction<'a> {
     inner: deadpool_postgres::Transaction<'a>,
+    mode: Arc<Mode>,
 }
 
 impl<'a> Transaction<'a> {
-    fn cached(&self) -> &deadpool_postgres::Transaction<'a> {
-        &self.inner
-    }
-
-    fn plain(&self) -> &tokio_postgres::Transaction<'a> {
-        &self.inner
-    }
-
     /// Commits everything done in the transaction.
     pub async fn commit(self) -> Result<(), Error> {
+        if self.mode.unprepared() {
+            self.inner.batch_execute("DEALLOCATE ALL").await?;
+        }
         self.inner.commit().await
     }
 
     /// Rolls back everything done in the transaction (dropping it does the same).
     pub async fn rollback(self) -> Result<(), Error> {
+        if self.mode.unprepared() {
+            let undo = "ROLLBACK TO SAVEPOINT bottles_transaction; DEALLOCATE ALL";
+            self.inner.batch_execute(undo).await?;
+        }
         self.inner.rollback().await
+    }
+
+    /// Runs a call on the transaction's connection (inside the transaction).
+    async fn call<R>(
+        &self,
+        call: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let result = call(self.inner.client()).await;
+        if let Err(err) = &result {
+            self.mode.notice(err);
+        }
+        result
+    }
+
+    async fn prepare_statement(&self, query: &str) -> Result<Statement, Error> {
+        match self.mode.unprepared() {
+            // Inside the transaction the pooler keeps the server connection; commit deallocates.
+            true => self.inner.prepare(query).await,
+            false => self.inner.prepare_cached(query).await,
+        }
     }
 }
 
@@ -96,40 +163,32 @@ impl std::fmt::Debug for Transaction<'_> {
     }
 }
 
-/// Implements `GenericClient` by preparing through the connection's statement cache and running
-/// everything else on the underlying tokio-postgres client or transaction.
+/// Implements `GenericClient` through the type's `prepare_statement` and `call`.
 macro_rules! generic_client {
-    ($type:ty) => {
+    ($type:ty $(, $reads:ident)?) => {
         impl GenericClient for $type {
-            // Asks the generated code to prepare (through the cache) before each query.
+            // Directly connected, the generated code prepares (through the cache) before each
+            // query; behind a pooler it hands over the SQL to run unprepared.
             fn stmt_cache() -> bool {
-                true
+                mode::prepared_statements()
             }
 
             async fn prepare(&self, query: &str) -> Result<Statement, Error> {
-                self.cached().prepare_cached(query).await
+                self.prepare_statement(query).await
             }
 
-            async fn execute<T>(
-                &self,
-                query: &T,
-                params: &[&(dyn ToSql + Sync)],
-            ) -> Result<u64, Error>
+            async fn execute<T>(&self, query: &T, params: &[&(dyn ToSql + Sync)]) -> Result<u64, Error>
             where
                 T: ?Sized + ToStatement + Sync + Send,
             {
-                self.plain().execute(query, params).await
+                self.call($($reads::Now,)? async |c| c.execute(query, params).await).await
             }
 
-            async fn query_one<T>(
-                &self,
-                statement: &T,
-                params: &[&(dyn ToSql + Sync)],
-            ) -> Result<Row, Error>
+            async fn query_one<T>(&self, statement: &T, params: &[&(dyn ToSql + Sync)]) -> Result<Row, Error>
             where
                 T: ?Sized + ToStatement + Sync + Send,
             {
-                self.plain().query_one(statement, params).await
+                self.call($($reads::Now,)? async |c| c.query_one(statement, params).await).await
             }
 
             async fn query_opt<T>(
@@ -140,18 +199,14 @@ macro_rules! generic_client {
             where
                 T: ?Sized + ToStatement + Sync + Send,
             {
-                self.plain().query_opt(statement, params).await
+                self.call($($reads::Now,)? async |c| c.query_opt(statement, params).await).await
             }
 
-            async fn query<T>(
-                &self,
-                query: &T,
-                params: &[&(dyn ToSql + Sync)],
-            ) -> Result<Vec<Row>, Error>
+            async fn query<T>(&self, query: &T, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error>
             where
                 T: ?Sized + ToStatement + Sync + Send,
             {
-                self.plain().query(query, params).await
+                self.call($($reads::Now,)? async |c| c.query(query, params).await).await
             }
 
             async fn query_raw<T, I>(&self, statement: &T, params: I) -> Result<RowStream, Error>
@@ -161,12 +216,12 @@ macro_rules! generic_client {
                 I::IntoIter: ExactSizeIterator,
                 I::Item: BorrowToSql,
             {
-                self.plain().query_raw(statement, params).await
+                self.call($($reads::Later,)? async |c| c.query_raw(statement, params).await).await
             }
         }
     };
 }
 
-generic_client!(Client);
+generic_client!(Client, Reads);
 generic_client!(Transaction<'_>);
-generic_client!(crate::shared::SharedClient);
+generic_client!(crate::shared::SharedClient, Reads);

@@ -22,6 +22,11 @@ pub struct ConnectOptions {
     pub(crate) tls: TlsSettings,
     /// The password file, when no password was given.
     passwords: Option<Arc<PassFile>>,
+    /// `statement_cache_size`: `Some(false)` for 0 (run statements unprepared, as a
+    /// transaction pooler needs), `Some(true)` to keep them prepared whatever bottles detects.
+    pub(crate) statement_cache: Option<bool>,
+    /// `options` given in the string or `PGOPTIONS` (a pooler refuses them).
+    pub(crate) has_options: bool,
 }
 
 /// Shows only what [`ConnectOptions::target`] shows: never a password.
@@ -97,6 +102,18 @@ impl ConnectOptions {
         )
         .map_err(invalid)?;
         let passfile = params.take("passfile");
+        let statement_cache = match params.take("statement_cache_size") {
+            None => None,
+            Some(size) => match size.trim().parse::<u64>() {
+                Ok(size) => Some(size > 0),
+                Err(_) => {
+                    return Err(invalid(format!(
+                        "invalid statement_cache_size {size:?}: use 0 to run statements unprepared"
+                    )));
+                }
+            },
+        };
+        let has_options = params.get("options").is_some();
         let (password_given, keywords) = (params.get("password").is_some(), params.to_keywords());
         let mut pg = tokio_postgres::Config::from_str(&keywords)
             .map_err(|err| invalid(name_the_origin(crate::error::one_line(&err), &params)))?;
@@ -111,7 +128,13 @@ impl ConnectOptions {
                 .and_then(|path| PassFile::read(&path))
                 .map(Arc::new),
         };
-        Ok(Self { pg, tls, passwords })
+        Ok(Self {
+            pg,
+            tls,
+            passwords,
+            statement_cache,
+            has_options,
+        })
     }
 
     /// Whether the URL or `key=value` string `url` holds a password.
@@ -160,16 +183,6 @@ impl ConnectOptions {
         let user = self.pg.get_user().unwrap_or_default();
         let database = self.pg.get_dbname().unwrap_or(user);
         passwords.lookup(host, port, database, user)
-    }
-
-    /// Has the server cancel any statement that runs longer than `limit`.
-    pub(crate) fn set_statement_timeout(&mut self, limit: Duration) {
-        let setting = format!("-c statement_timeout={}", limit.as_millis());
-        let options = match self.pg.get_options() {
-            Some(existing) => format!("{existing} {setting}"),
-            None => setting,
-        };
-        self.pg.options(&options);
     }
 }
 

@@ -24,9 +24,12 @@ use tokio_postgres::config::{Host, LoadBalanceHosts, SslMode, TargetSessionAttrs
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use std::sync::Arc;
+
 use crate::config::ConnectOptions;
 use crate::error::ConnectFailure;
-use crate::wire::{Tap, Tapped};
+use crate::mode::Mode;
+use crate::wire::{Startup, Tap, Tapped};
 
 /// One place to try: an address, the name to verify TLS against, and a port.
 struct Target {
@@ -56,11 +59,25 @@ pub(crate) async fn connect(
     options: &ConnectOptions,
     tls: &MakeRustlsConnect,
     timeout: Duration,
+    mode: &Mode,
 ) -> Result<ClientWrapper, ConnectFailure> {
     let timeout = options.connect_timeout(timeout);
     let mut failures: Vec<(String, Cause)> = Vec::new();
     for target in targets(&options.pg)? {
-        let attempt = tokio::time::timeout(timeout, connect_to(&target, options, tls)).await;
+        let attempt = async {
+            match connect_to(&target, options, tls, mode).await {
+                // Our statement timeout was refused as a start-up parameter, as PgBouncer does:
+                // now unprepared, it goes in each transaction instead.
+                Err(Cause::Refused) if !options.has_options => {
+                    mode.go_unprepared(
+                        "the server refused the options start-up parameter, as PgBouncer does",
+                    );
+                    connect_to(&target, options, tls, mode).await
+                }
+                other => other,
+            }
+        };
+        let attempt = tokio::time::timeout(timeout, attempt).await;
         match attempt.unwrap_or(Err(Cause::TimedOut(timeout))) {
             Ok(client) => return Ok(client),
             Err(cause) => failures.push((target.describe(), cause)),
@@ -128,6 +145,8 @@ enum Cause {
     Postgres(tokio_postgres::Error),
     TimedOut(Duration),
     WrongKind(&'static str),
+    /// The server (a pooler) refused the `options` start-up parameter.
+    Refused,
 }
 
 impl std::fmt::Display for Cause {
@@ -141,6 +160,10 @@ impl std::fmt::Display for Cause {
             Cause::Postgres(err) => f.write_str(&crate::error::one_line(err)),
             Cause::TimedOut(after) => write!(f, "timed out after {after:?}"),
             Cause::WrongKind(what) => f.write_str(what),
+            Cause::Refused => f.write_str(
+                "the server refused the start-up parameter options (from options= or PGOPTIONS), \
+                 as PgBouncer does: leave it out, or add it to ignore_startup_parameters in pgbouncer.ini",
+            ),
         }
     }
 }
@@ -150,7 +173,7 @@ impl Cause {
         match self {
             Cause::Io(err) => Some(Box::new(err)),
             Cause::Postgres(err) => Some(Box::new(err)),
-            Cause::TimedOut(_) | Cause::WrongKind(_) => None,
+            Cause::TimedOut(_) | Cause::WrongKind(_) | Cause::Refused => None,
         }
     }
 }
@@ -159,8 +182,17 @@ async fn connect_to(
     target: &Target,
     options: &ConnectOptions,
     tls: &MakeRustlsConnect,
+    mode: &Mode,
 ) -> Result<ClientWrapper, Cause> {
     let mut pg = options.pg.clone();
+    if let (Some(limit), false) = (mode.statement_timeout(), mode.unprepared()) {
+        let setting = format!("-c statement_timeout={}", limit.as_millis());
+        let all = match pg.get_options() {
+            Some(given) => format!("{given} {setting}"),
+            None => setting,
+        };
+        pg.options(&all);
+    }
     if pg.get_password().is_none() {
         let host = match &target.address {
             Address::Unix(dir) => dir.display().to_string(),
@@ -180,14 +212,25 @@ async fn connect_to(
             Socket::Unix(UnixStream::connect(path).await.map_err(Cause::Io)?)
         }
     };
-    let tap = crate::echo::enabled().then(|| Tap::new(crate::echo::finished));
-    let stream = Tapped::new(socket, tap);
+    let started = Arc::new(Startup::default());
+    let sink = crate::echo::enabled().then_some(crate::echo::finished as fn(&_));
+    let stream = Tapped::new(socket, Some(Tap::new(sink, started.clone())));
     let mut make_tls = tls.clone();
     let Ok(tls) = MakeTlsConnect::<Socket>::make_tls_connect(&mut make_tls, &target.server_name);
     let (client, connection) = pg
         .connect_raw(stream, TappedTls(tls))
         .await
-        .map_err(Cause::Postgres)?;
+        .map_err(|err| {
+            let refused = err.as_db_error().is_some_and(|db| {
+                db.message()
+                    .contains("unsupported startup parameter: options")
+            });
+            if refused {
+                Cause::Refused
+            } else {
+                Cause::Postgres(err)
+            }
+        })?;
     let task = tokio::spawn(async move {
         if let Err(err) = connection.await {
             tracing::debug!(target: "bottles::connection", "connection closed: {err}");
@@ -195,7 +238,30 @@ async fn connect_to(
     });
     let client = ClientWrapper::new(client, task);
     check_session_kind(&client, pg.get_target_session_attrs()).await?;
+    if mode.detects() && behind_a_pooler(&client, &started).await? {
+        mode.go_unprepared("a connection pooler is in front of the server (its BackendKeyData is not the backend's)");
+    }
+    started
+        .armed
+        .store(true, std::sync::atomic::Ordering::Release);
     Ok(client)
+}
+
+/// A pooler such as PgBouncer gives clients a cancel key of its own making (it has to route
+/// cancel requests), so the process id in `BackendKeyData` is not the backend's.
+async fn behind_a_pooler(client: &ClientWrapper, started: &Startup) -> Result<bool, Cause> {
+    let Some(&key_pid) = started.backend_key_pid.get() else {
+        return Ok(false);
+    };
+    let rows = client
+        .simple_query("SELECT pg_backend_pid()")
+        .await
+        .map_err(Cause::Postgres)?;
+    let backend_pid = rows.iter().find_map(|message| match message {
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse::<i32>().ok(),
+        _ => None,
+    });
+    Ok(backend_pid.is_some_and(|pid| pid != key_pid))
 }
 
 async fn open_tcp(host: &str, port: u16, pg: &tokio_postgres::Config) -> Result<Socket, Cause> {

@@ -8,6 +8,7 @@ use throwaway_pg::LocalServer;
 use crate::client::Client;
 use crate::config::ConnectOptions;
 use crate::error::{Error, Result};
+use crate::mode::Mode;
 use crate::pool::{Connector, Pool};
 use crate::shared::{Shared, SharedClient};
 
@@ -49,6 +50,7 @@ impl Default for PoolOptions {
 /// A connection pool, plus the server it talks to when bottles started one itself.
 pub struct Database {
     pool: Pool,
+    mode: Arc<Mode>,
     shared: Shared,
     target: Arc<str>,
     wait_timeout: Duration,
@@ -103,13 +105,14 @@ impl Database {
     }
 
     fn build(
-        mut settings: ConnectOptions,
+        settings: ConnectOptions,
         local_server: Option<LocalServer>,
         options: PoolOptions,
     ) -> Result<Self> {
-        if let Some(limit) = options.statement_timeout {
-            settings.set_statement_timeout(limit);
-        }
+        let mode = Arc::new(Mode::new(
+            settings.statement_cache,
+            options.statement_timeout,
+        ));
         let target: Arc<str> = settings.target().into();
         let tls = crate::tls::connector(&settings.tls).map_err(|reason| Error::InvalidConfig {
             what: "TLS settings",
@@ -119,6 +122,7 @@ impl Database {
             options: settings,
             tls,
             timeout: options.connect_timeout,
+            mode: mode.clone(),
         };
         let pool = Pool::builder(connector)
             .max_size(options.size)
@@ -132,6 +136,7 @@ impl Database {
             })?;
         Ok(Self {
             pool,
+            mode,
             shared: Shared::new(options.shared),
             target,
             wait_timeout: options.wait_timeout,
@@ -151,7 +156,7 @@ impl Database {
             .get()
             .await
             .map_err(|err| Error::pool(&self.target, self.wait_timeout, err))?;
-        Ok(Client::new(object))
+        Ok(Client::new(object, self.mode.clone()))
     }
 
     /// One of a few connections shared by every caller: statements from many tasks are
@@ -159,7 +164,14 @@ impl Database {
     /// pooled [`Client`] each (see [`SharedClient`]). No transactions; a slow statement holds up
     /// the others on its connection, so big reads and lock waits belong on [`Database::client`].
     pub async fn shared_client(&self) -> Result<SharedClient> {
-        self.shared.get(self.pool.manager(), &self.target).await
+        let shared = self.shared.get(self.pool.manager(), &self.mode).await;
+        shared.map_err(|failure| Error::connect(&self.target, failure))
+    }
+
+    /// Whether statements run unprepared, each in a transaction of its own, because a
+    /// transaction pooler sits in front of the server (detected, or `statement_cache_size=0`).
+    pub fn runs_unprepared(&self) -> bool {
+        self.mode.unprepared()
     }
 
     /// Where we are connected, safe to print: `postgres://user@host:port/dbname`, no password.

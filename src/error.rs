@@ -90,6 +90,14 @@ impl Error {
         }
     }
 
+    pub(crate) fn connect(target: &str, failure: ConnectFailure) -> Error {
+        Error::Connect {
+            target: target.to_string(),
+            reason: failure.reason,
+            source: failure.cause,
+        }
+    }
+
     pub(crate) fn pool(target: &str, waited: Duration, err: PoolError<ConnectFailure>) -> Error {
         let connect = |reason: String, source| Error::Connect {
             target: target.to_string(),
@@ -97,7 +105,7 @@ impl Error {
             source,
         };
         match err {
-            PoolError::Backend(failure) => connect(failure.reason, failure.cause),
+            PoolError::Backend(failure) => Error::connect(target, failure),
             PoolError::Timeout(TimeoutType::Wait) => Error::PoolTimeout {
                 target: target.to_string(),
                 waited,

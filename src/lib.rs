@@ -36,12 +36,14 @@ mod db;
 mod echo;
 mod error;
 mod load;
+mod mode;
 mod passfile;
 mod pool;
 mod schema;
 mod shared;
 mod sql;
 mod tls;
+mod unprepared;
 mod wire;
 
 #[cfg(feature = "cli")]

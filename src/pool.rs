@@ -7,15 +7,19 @@ use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use std::sync::Arc;
+
 use crate::config::ConnectOptions;
 use crate::connect::connect;
 use crate::error::ConnectFailure;
+use crate::mode::Mode;
 
 /// Opens connections for the pool, and checks a returned one is still alive before reuse.
 pub(crate) struct Connector {
     pub(crate) options: ConnectOptions,
     pub(crate) tls: MakeRustlsConnect,
     pub(crate) timeout: Duration,
+    pub(crate) mode: Arc<Mode>,
 }
 
 impl managed::Manager for Connector {
@@ -23,7 +27,7 @@ impl managed::Manager for Connector {
     type Error = ConnectFailure;
 
     async fn create(&self) -> Result<ClientWrapper, ConnectFailure> {
-        connect(&self.options, &self.tls, self.timeout).await
+        connect(&self.options, &self.tls, self.timeout, &self.mode).await
     }
 
     async fn recycle(

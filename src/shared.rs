@@ -7,7 +7,9 @@
 //! connection per caller (`cargo xtask bench --bench concurrent`).
 //!
 //! A statement waits behind the ones sent before it on its connection, so a slow statement
-//! (a big streamed read, one stuck behind a lock) belongs on a pooled client instead.
+//! (a big streamed read, one stuck behind a lock) belongs on a pooled client instead. Behind a
+//! transaction pooler, where every call needs a transaction of its own, the calls on a shared
+//! connection take turns instead of being pipelined.
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,9 +17,12 @@ use std::sync::{Arc, Mutex};
 
 use deadpool::managed::Manager;
 use deadpool_postgres::ClientWrapper;
+use tokio_postgres::{Error, Statement};
 
-use crate::error::{ConnectFailure, Error, Result};
+use crate::error::{ConnectFailure, Result};
+use crate::mode::Mode;
 use crate::pool::Connector;
+use crate::unprepared::{Calls, Reads};
 
 /// The shared connections, opened on first use and opened again when one has closed.
 pub(crate) struct Shared {
@@ -25,9 +30,15 @@ pub(crate) struct Shared {
     next: AtomicUsize,
 }
 
+/// A shared connection, and its calls' turns behind a pooler.
+struct Connection {
+    client: ClientWrapper,
+    calls: Calls,
+}
+
 #[derive(Default)]
 struct Slot {
-    current: Mutex<Option<Arc<ClientWrapper>>>,
+    current: Mutex<Option<Arc<Connection>>>,
     /// Held while opening a connection, so callers that find the slot empty wait for one
     /// connection instead of each opening their own.
     opening: tokio::sync::Mutex<()>,
@@ -42,51 +53,73 @@ impl Shared {
     }
 
     /// The next connection in turn; opens it when it is missing or closed.
-    pub(crate) async fn get(&self, connector: &Connector, target: &str) -> Result<SharedClient> {
+    pub(crate) async fn get(
+        &self,
+        connector: &Connector,
+        mode: &Arc<Mode>,
+    ) -> Result<SharedClient, ConnectFailure> {
         let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
+        let shared = |connection| SharedClient {
+            connection,
+            mode: mode.clone(),
+        };
         if let Some(client) = slot.live() {
-            return Ok(SharedClient(client));
+            return Ok(shared(client));
         }
         let _opening = slot.opening.lock().await;
         if let Some(client) = slot.live() {
-            return Ok(SharedClient(client));
+            return Ok(shared(client));
         }
-        let opened = connector
-            .create()
-            .await
-            .map_err(|failure: ConnectFailure| Error::Connect {
-                target: target.to_string(),
-                reason: failure.reason,
-                source: failure.cause,
-            })?;
-        let client = Arc::new(opened);
-        *slot.current.lock().expect("not poisoned") = Some(client.clone());
-        Ok(SharedClient(client))
+        let connection = Arc::new(Connection {
+            client: connector.create().await?,
+            calls: Calls::default(),
+        });
+        *slot.current.lock().expect("not poisoned") = Some(connection.clone());
+        Ok(shared(connection))
     }
 }
 
 impl Slot {
-    fn live(&self) -> Option<Arc<ClientWrapper>> {
+    fn live(&self) -> Option<Arc<Connection>> {
         let current = self.current.lock().expect("not poisoned");
-        current
-            .as_ref()
-            .filter(|client| !client.is_closed())
-            .cloned()
+        current.as_ref().filter(|c| !c.client.is_closed()).cloned()
     }
 }
 
 /// One of the database's shared connections (see [`crate::Database::shared_client`]). Cheap to
 /// get and to drop; runs generated queries like a [`crate::Client`], but has no transactions.
-#[derive(Clone)]
-pub struct SharedClient(Arc<ClientWrapper>);
+pub struct SharedClient {
+    connection: Arc<Connection>,
+    mode: Arc<Mode>,
+}
 
 impl SharedClient {
-    pub(crate) fn cached(&self) -> &ClientWrapper {
-        &self.0
+    pub(crate) async fn call<R>(
+        &self,
+        reads: Reads,
+        call: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let client = &self.connection.client;
+        if self.mode.unprepared() {
+            return self
+                .connection
+                .calls
+                .pinned(client, &self.mode, reads, call)
+                .await;
+        }
+        let result = call(client).await;
+        if let Err(err) = &result {
+            self.mode.notice(err);
+        }
+        result
     }
 
-    pub(crate) fn plain(&self) -> &tokio_postgres::Client {
-        &self.0
+    pub(crate) async fn prepare_statement(&self, query: &str) -> Result<Statement, Error> {
+        if self.mode.unprepared() {
+            let prepare = async |client: &tokio_postgres::Client| client.prepare(query).await;
+            return self.call(Reads::Now, prepare).await;
+        }
+        self.connection.client.prepare_cached(query).await
     }
 }
 
@@ -94,7 +127,7 @@ impl Deref for SharedClient {
     type Target = tokio_postgres::Client;
 
     fn deref(&self) -> &tokio_postgres::Client {
-        &self.0
+        &self.connection.client
     }
 }
 

@@ -13,6 +13,8 @@ mod values;
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
@@ -44,11 +46,13 @@ impl<S> Tapped<S> {
     }
 }
 
-/// Reads the conversation and hands each finished statement to its sink. Before the server's
-/// first `ReadyForQuery` (start-up, TLS, authentication) it only watches for that moment:
-/// nothing of the sign-in is ever read.
+/// Reads the conversation and hands each finished statement to its sink, if it has one. During
+/// start-up (TLS, authentication) it reads only the server's messages, and keeps the process id
+/// of its `BackendKeyData`; nothing the client sends to sign in is ever read. The log starts
+/// once the connection is [`Tap::arm`]ed, after bottles' own set-up statements.
 pub(crate) struct Tap {
-    sink: fn(&Finished),
+    sink: Option<fn(&Finished)>,
+    started: Arc<Startup>,
     live: bool,
     wrote_anything: bool,
     /// The client asked for TLS on this stream; the next byte read is the server's answer.
@@ -58,10 +62,22 @@ pub(crate) struct Tap {
     conversation: Conversation,
 }
 
+/// What the tap learned during start-up, shared with the code opening the connection.
+#[derive(Debug, Default)]
+pub(crate) struct Startup {
+    /// The process id the server gave in `BackendKeyData` (for cancelling). A pooler such as
+    /// PgBouncer makes up its own, so it differs from the backend's `pg_backend_pid()`.
+    pub backend_key_pid: std::sync::OnceLock<i32>,
+    /// Set once bottles' own set-up statements are done: the log starts with the next request.
+    pub armed: AtomicBool,
+}
+
 impl Tap {
-    pub(crate) fn new(sink: fn(&Finished)) -> Box<Self> {
+    /// A tap that logs finished statements to `sink` (none: it only watches start-up).
+    pub(crate) fn new(sink: Option<fn(&Finished)>, started: Arc<Startup>) -> Box<Self> {
         Box::new(Self {
             sink,
+            started,
             live: false,
             wrote_anything: false,
             ssl_answer_due: false,
@@ -78,6 +94,11 @@ impl Tap {
         self
     }
 
+    /// Whether the tap has nothing left to do: start-up is over and there is no log.
+    fn done(&self) -> bool {
+        self.live && self.sink.is_none()
+    }
+
     fn sent(&mut self, bytes: &[u8]) {
         if !self.live {
             if !self.wrote_anything && bytes.starts_with(&SSL_REQUEST) {
@@ -86,10 +107,16 @@ impl Tap {
             self.wrote_anything |= !bytes.is_empty();
             return;
         }
-        let (now, conversation) = (Instant::now(), &mut self.conversation);
+        let (now, armed, conversation) = (Instant::now(), self.armed(), &mut self.conversation);
         self.frontend.feed(bytes, reads_frontend, |kind, body| {
-            conversation.sent(kind, body, now)
+            if armed {
+                conversation.sent(kind, body, now);
+            }
         });
+    }
+
+    fn armed(&self) -> bool {
+        self.live && self.sink.is_some() && self.started.armed.load(Ordering::Acquire)
     }
 
     fn received(&mut self, mut bytes: &[u8]) {
@@ -97,13 +124,23 @@ impl Tap {
             self.ssl_answer_due = false;
             bytes = &bytes[1..];
         }
-        let (now, sink) = (Instant::now(), self.sink);
-        let (live, conversation) = (&mut self.live, &mut self.conversation);
-        self.backend.feed(bytes, reads_backend, |kind, body| {
+        let (now, sink, armed) = (Instant::now(), self.sink, self.armed());
+        let (live, started, conversation) = (&mut self.live, &self.started, &mut self.conversation);
+        let keep = |kind| reads_backend(kind) || kind == b'K';
+        self.backend.feed(bytes, keep, |kind, body| {
             if !*live {
+                if kind == b'K' {
+                    let pid = body
+                        .get(..4)
+                        .map(|b| i32::from_be_bytes(b.try_into().expect("4 bytes")));
+                    let _ = pid.map(|pid| started.backend_key_pid.set(pid));
+                }
                 *live = kind == b'Z';
-            } else if let Some(finished) = conversation.received(kind, body, now) {
-                sink(&finished);
+            } else if armed {
+                let finished = conversation.received(kind, body, now);
+                if let (Some(finished), Some(sink)) = (finished, sink) {
+                    sink(&finished);
+                }
             }
         });
     }
@@ -119,6 +156,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
         ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
         if let Some(tap) = &mut self.tap {
             tap.received(&buf.filled()[before..]);
+            if tap.done() {
+                self.tap = None;
+            }
         }
         Poll::Ready(Ok(()))
     }

@@ -10,6 +10,7 @@ mod helpers;
 mod hostile;
 mod libpq;
 mod pipeline;
+mod pooler;
 mod scale;
 mod secrets;
 mod shared;

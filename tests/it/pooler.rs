@@ -1,0 +1,206 @@
+//! Through a real PgBouncer in transaction mode (pool of 4 server connections), with no
+//! setting: every command, the library under 64 tasks, the statement timeout, all exact and
+//! without errors. Named prepared statements cannot survive transaction pooling (PgBouncer
+//! only tracks them from 1.21; Debian ships 1.18), so bottles detects the pooler and runs
+//! statements unprepared.
+
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bottles::codegen::queries::messages::{count_messages, messages_from_user};
+use bottles::codegen::queries::users::{count_users, insert_user};
+use bottles::{Database, Error, PoolOptions, SeedPlan};
+use futures::TryStreamExt;
+use throwaway_pg::{LocalBouncer, LocalServer};
+
+use crate::helpers::{assert_one_line_error, bottles, bottles_command, stderr, stdout};
+
+/// One server with PgBouncer in front, for this module.
+fn bouncer() -> &'static (LocalServer, LocalBouncer) {
+    static BOUNCER: OnceLock<(LocalServer, LocalBouncer)> = OnceLock::new();
+    BOUNCER.get_or_init(|| {
+        let server = LocalServer::start().expect("a server");
+        let bouncer = LocalBouncer::start(&server, "transaction", 4).expect("pgbouncer");
+        (server, bouncer)
+    })
+}
+
+/// A fresh database, reached through PgBouncer.
+fn database_through_bouncer() -> String {
+    let (server, bouncer) = bouncer();
+    let name = format!("pooled_{:016x}", rand::random::<u64>());
+    let created = std::process::Command::new(throwaway_pg::program("psql"))
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &server.url(), "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .expect("psql");
+    assert!(created.status.success(), "{created:?}");
+    bouncer.url_for(&name)
+}
+
+#[test]
+fn twenty_four_processes_at_once_get_the_notebook_exactly() {
+    let url = database_through_bouncer();
+    let run = bottles(Some(&url), &["--echo"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout(&run).contains("messages from user 'Eli' (Message.afrom_user): 33"));
+    let cwd = tempfile::tempdir().unwrap();
+    let queries: Vec<_> = (0..24)
+        .map(|i| {
+            let user = ["Nick", "Eli", "Paul"][i % 3];
+            bottles_command(Some(&url), ["query", "--json", "--user", user], cwd.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in queries.into_iter().enumerate() {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "process {i}: {}", stderr(&output));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        let counts: Vec<i64> = report["users_with_messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["message_count"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            (
+                report["user_count"].as_i64(),
+                report["message_count"].as_i64()
+            ),
+            (Some(3), Some(100))
+        );
+        assert_eq!(counts, [34, 33, 33], "process {i}");
+        let expected = [34, 33, 33][i % 3];
+        assert_eq!(
+            report["messages_from_user"]["count"], expected,
+            "process {i}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_library_under_64_tasks_reads_and_writes_exactly() {
+    let url = database_through_bouncer();
+    let options = PoolOptions {
+        size: 16,
+        ..PoolOptions::default()
+    };
+    let db = std::sync::Arc::new(Database::open_with(Some(&url), options).await.unwrap());
+    assert!(db.runs_unprepared(), "the pooler was detected");
+    let mut client = db.client().await.unwrap();
+    bottles::reset(&mut client).await.unwrap();
+    bottles::seed(&mut client, &SeedPlan::notebook())
+        .await
+        .unwrap();
+    drop(client);
+
+    let tasks: Vec<_> = (0..64)
+        .map(|task| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let name = format!("task {task}");
+                for round in 0..5 {
+                    // Pooled and shared clients, single rows, streams, loaders and a write.
+                    let client = db.client().await?;
+                    let users = bottles::users_with_messages(&client)
+                        .try_collect::<Vec<_>>()
+                        .await?;
+                    assert!(users.len() >= 3 && users[1].messages.len() == 33);
+                    let shared = db.shared_client().await?;
+                    let elis = messages_from_user().bind(&shared, &"Eli").all().await?;
+                    assert_eq!(elis.len(), 33);
+                    let paul = bottles::user_by_name_with_messages(&client, "Paul").await?;
+                    assert_eq!(paul[0].messages.len(), 33);
+                    if round == 0 {
+                        let user = insert_user().bind(&shared, &name).one().await?;
+                        assert_eq!(user.name, name);
+                    }
+                    let messages = count_messages().bind(&client).one().await?;
+                    assert_eq!(messages, 100);
+                }
+                Ok::<_, Error>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await
+            .expect("no task panicked")
+            .expect("no task failed");
+    }
+    let client = db.client().await.unwrap();
+    assert_eq!(count_users().bind(&client).one().await.unwrap(), 3 + 64);
+}
+
+#[tokio::test]
+async fn the_statement_timeout_works_through_the_pooler() {
+    let url = database_through_bouncer();
+    let reset = bottles(Some(&url), &[]);
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    let (server, _) = bouncer();
+    let direct = throwaway_pg::with_database(&server.url(), url.rsplit('/').next().unwrap());
+    let (locker, connection) = tokio_postgres::connect(&direct, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    locker
+        .batch_execute("BEGIN; LOCK TABLE message IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let output = tokio::task::spawn_blocking(move || {
+        bottles(Some(&url), &["query", "--statement-timeout", "300ms"])
+    })
+    .await
+    .unwrap();
+    locker.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_one_line_error(&err, "a statement timeout through PgBouncer");
+    assert!(
+        err.contains("canceling statement due to statement timeout"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_startup_option_of_the_users_own_is_refused_with_the_fix_named() {
+    let url = format!("{}?options=-c%20work_mem%3D4MB", database_through_bouncer());
+    let output = bottles(Some(&url), &["query"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_one_line_error(&err, "options through PgBouncer");
+    assert!(
+        err.contains("refused the start-up parameter options")
+            && err.contains("ignore_startup_parameters"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn statement_cache_size_0_runs_unprepared_even_without_a_pooler() {
+    let (server, _) = bouncer();
+    let url = format!("{}?statement_cache_size=0", server.url());
+    let db = Database::open(Some(&url)).await.unwrap();
+    assert!(db.runs_unprepared());
+    let client = db.client().await.unwrap();
+    let answer = client.simple_query("SELECT 1").await;
+    assert!(answer.is_ok());
+    let kept = Database::open(Some(&format!("{}?statement_cache_size=100", server.url())))
+        .await
+        .unwrap();
+    assert!(
+        !kept.runs_unprepared(),
+        "any other size keeps statements prepared"
+    );
+    let bad = Database::open(Some(&format!("{}?statement_cache_size=lots", server.url()))).await;
+    let err = bad.unwrap_err().to_string();
+    assert!(
+        err.contains("invalid statement_cache_size \"lots\""),
+        "{err}"
+    );
+}
