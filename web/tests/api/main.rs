@@ -4,5 +4,6 @@
 mod endpoints;
 mod errors;
 mod helpers;
+mod pooler;
 mod resilience;
 mod shutdown;
