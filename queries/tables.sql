@@ -27,3 +27,13 @@ ORDER BY position, drop;
 -- Whether the server answers at all (a health check).
 --! ping
 SELECT 1 AS ok;
+
+-- Read replicas: how far the primary has written, and how far a standby has replayed (as text:
+-- pg_lsn has no Rust type here). A standby that has replayed the primary's position after a
+-- write shows that write. The insert position, not pg_current_wal_lsn(): with
+-- synchronous_commit off a commit is not yet written out when the client hears of it.
+--! wal_written
+SELECT pg_current_wal_insert_lsn()::text AS lsn;
+
+--! wal_replayed : (lsn?)
+SELECT pg_last_wal_replay_lsn()::text AS lsn;

@@ -8,10 +8,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use clap::parser::ValueSource;
 
 use crate::{Database, PoolOptions, Result};
 
-/// The database flags: `--database-url`, timeouts, `--echo`.
+/// The database flags: `--database-url`, `--replica-url`, timeouts, `--echo`.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL URL (postgres://user@host:port/dbname) or key=value string; PG* variables fill in the rest
@@ -24,6 +25,18 @@ pub struct DatabaseArgs {
         value_name = "URL"
     )]
     pub database_url: Option<String>,
+
+    /// A read replica: the query steps and every GET read there, writes stay on the primary (repeat for more; DATABASE_REPLICA_URLS takes a comma-separated list)
+    #[arg(
+        long = "replica-url",
+        env = "DATABASE_REPLICA_URLS",
+        hide_env_values = true,
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Database options",
+        value_name = "URL"
+    )]
+    pub replica_urls: Vec<String>,
 
     /// Give up connecting after this long (e.g. 10s, 500ms; a plain number is seconds)
     #[arg(long, global = true, help_heading = "Database options", env = "BOTTLES_CONNECT_TIMEOUT",
@@ -53,15 +66,13 @@ impl DatabaseArgs {
     /// One line on stderr when `--database-url` was given on the command line with a password
     /// in it: other users of the machine can read it in the process list.
     pub fn warn_if_password_in_arguments(&self, matches: &clap::ArgMatches) {
-        let on_command_line =
-            matches.value_source("database_url") == Some(clap::parser::ValueSource::CommandLine);
-        let has_password = self
-            .database_url
-            .as_deref()
-            .is_some_and(crate::ConnectOptions::has_password);
-        if on_command_line && has_password {
+        let on_command_line = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
+        let has_password = |url: &String| crate::ConnectOptions::has_password(url);
+        let primary = on_command_line("database_url") && self.database_url.iter().any(has_password);
+        let replica = on_command_line("replica_urls") && self.replica_urls.iter().any(has_password);
+        if primary || replica {
             say(
-                "warning: a password in --database-url is visible to other users of this machine \
+                "warning: a password in --database-url or --replica-url is visible to other users of this machine \
                  (in the process list); use PGPASSWORD, ~/.pgpass, or DATABASE_URL in the environment or .env",
             );
         }
@@ -76,9 +87,18 @@ impl DatabaseArgs {
         }
     }
 
-    /// Opens the database: the URL given, or a throwaway local server without one.
+    /// Opens the database: the URL given, or a throwaway local server without one; with the
+    /// replicas given for reads.
     pub async fn open(&self, defaults: PoolOptions) -> Result<Database> {
-        Database::open_with(self.database_url.as_deref(), self.pool_options(defaults)).await
+        let options = self.pool_options(defaults);
+        let url = self.database_url.as_deref();
+        // `DATABASE_REPLICA_URLS=` (set but empty) means none.
+        let replicas: Vec<&String> = self
+            .replica_urls
+            .iter()
+            .filter(|url| !url.trim().is_empty())
+            .collect();
+        Database::open_with_replicas(url, &replicas, options).await
     }
 }
 

@@ -10,6 +10,7 @@ use crate::config::ConnectOptions;
 use crate::error::{Error, Result};
 use crate::mode::Mode;
 use crate::pool::{Connector, Pool};
+use crate::replicas::Replicas;
 use crate::shared::{Shared, SharedClient};
 
 /// How the pool connects, how large it grows and how long callers wait for it.
@@ -54,6 +55,7 @@ pub struct Database {
     shared: Shared,
     target: Arc<str>,
     wait_timeout: Duration,
+    pub(crate) replicas: Replicas,
     /// Declared after `pool` so the pool's connections close before the server stops.
     local_server: Option<LocalServer>,
 }
@@ -99,6 +101,32 @@ impl Database {
         }
     }
 
+    /// [`Database::open_with`], plus read replicas for [`Database::read`]. A replica's URL is
+    /// read like `url` (the `PG*` environment fills in what it leaves out). Replicas are not
+    /// reached here: one that is down now is skipped until it answers.
+    pub async fn open_with_replicas(
+        url: Option<&str>,
+        replica_urls: &[impl AsRef<str>],
+        options: PoolOptions,
+    ) -> Result<Self> {
+        let replicas = replica_urls
+            .iter()
+            .map(|url| {
+                let settings = ConnectOptions::from_url(url.as_ref()).map_err(|err| match err {
+                    Error::InvalidConfig { reason, .. } => Error::InvalidConfig {
+                        what: "replica URL",
+                        reason,
+                    },
+                    other => other,
+                })?;
+                Self::build(settings, None, options)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut primary = Self::open_with(url, options).await?;
+        primary.replicas = Replicas::new(replicas);
+        Ok(primary)
+    }
+
     /// Connects with settings you built (see [`ConnectOptions`]).
     pub async fn connect(settings: ConnectOptions, options: PoolOptions) -> Result<Self> {
         Self::build(settings, None, options)?.check().await
@@ -140,6 +168,7 @@ impl Database {
             shared: Shared::new(options.shared),
             target,
             wait_timeout: options.wait_timeout,
+            replicas: Replicas::default(),
             local_server,
         })
     }

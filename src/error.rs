@@ -63,6 +63,17 @@ pub enum Error {
     #[error("the tables \"user\" and message do not exist yet")]
     MissingTables(#[source] tokio_postgres::Error),
 
+    /// A write went to a server that only takes reads: a hot standby, not the primary.
+    #[error(
+        "the server is a read-only standby: point DATABASE_URL at the primary (or list every \
+         host with target_session_attrs=read-write)"
+    )]
+    ReadOnlyServer(#[source] tokio_postgres::Error),
+
+    /// The server answered something bottles cannot read (a bug, or a server it does not know).
+    #[error("unexpected answer from the server: {0}")]
+    Unexpected(String),
+
     /// A statement failed; `step` says which part of bottles ran it.
     #[error("{step} failed: {}", one_line(source))]
     Statement {
@@ -81,12 +92,10 @@ impl Error {
     /// Wraps a failed statement, naming the step; "relation does not exist" becomes
     /// [`Error::MissingTables`], the one failure a user most often meets.
     pub(crate) fn statement(step: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Error {
-        move |source| {
-            if source.code() == Some(&SqlState::UNDEFINED_TABLE) {
-                Error::MissingTables(source)
-            } else {
-                Error::Statement { step, source }
-            }
+        move |source| match source.code() {
+            Some(&SqlState::UNDEFINED_TABLE) => Error::MissingTables(source),
+            Some(&SqlState::READ_ONLY_SQL_TRANSACTION) => Error::ReadOnlyServer(source),
+            _ => Error::Statement { step, source },
         }
     }
 
@@ -118,7 +127,9 @@ impl Error {
     /// violation, `57014` for a cancelled statement, and so on.
     pub fn code(&self) -> Option<&SqlState> {
         let source = match self {
-            Error::Statement { source, .. } | Error::MissingTables(source) => Some(source),
+            Error::Statement { source, .. }
+            | Error::MissingTables(source)
+            | Error::ReadOnlyServer(source) => Some(source),
             Error::Connect {
                 source: Some(source),
                 ..
@@ -127,6 +138,36 @@ impl Error {
         };
         source.and_then(tokio_postgres::Error::code)
     }
+
+    /// Whether the server could not be reached or went away (no connection, a lost one, a
+    /// server shutting down or starting up, a pool that stayed busy): the same work may
+    /// succeed on another server, or on this one a little later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Connect { .. } | Error::PoolTimeout { .. } => true,
+            Error::Statement { source, .. } => {
+                let code = source.code().map(SqlState::code);
+                source.is_closed()
+                    || code.is_some_and(|code| {
+                        code.starts_with("08") || code.starts_with("57P") || code == "53300"
+                    })
+                    || (code.is_none() && has_io_cause(source))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether an I/O error lies behind `err`: the connection broke mid-statement.
+fn has_io_cause(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if cause.is::<std::io::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 impl From<tokio_postgres::Error> for Error {

@@ -39,6 +39,7 @@ mod load;
 mod mode;
 mod passfile;
 mod pool;
+mod replicas;
 mod schema;
 mod shared;
 mod sql;

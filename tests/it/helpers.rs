@@ -176,6 +176,7 @@ pub fn bottles_command(
         .current_dir(cwd)
         .env("HOME", cwd)
         .env_remove("DATABASE_URL")
+        .env_remove("DATABASE_REPLICA_URLS")
         .env_remove("RUST_LOG");
     for variable in PG_VARIABLES {
         command.env_remove(variable);

@@ -11,6 +11,7 @@ mod hostile;
 mod libpq;
 mod pipeline;
 mod pooler;
+mod replicas;
 mod scale;
 mod secrets;
 mod shared;

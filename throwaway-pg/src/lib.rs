@@ -65,6 +65,10 @@ pub enum Error {
     InitDb(String),
     #[error("the local PostgreSQL server did not start: {0}")]
     Startup(String),
+    #[error("psql failed: {0}")]
+    Sql(String),
+    #[error("the standby fell behind: {0}")]
+    Replication(String),
 }
 
 pub(crate) fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> Error {

@@ -211,6 +211,30 @@ impl LocalServer {
         last_lines(&log, lines)
     }
 
+    /// Runs `sql` with psql as the superuser; its output, unaligned, without headers.
+    pub fn sql(&self, sql: &str) -> Result<String, Error> {
+        let output = std::process::Command::new(self.bin_dir().path().join("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-tA",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &self.url(),
+                "-c",
+                sql,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(io_error("could not run psql"))?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(Error::Sql(last_lines(&stderr, 3)));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    }
+
     /// A connection URL for `database` as the superuser (trust auth: no password).
     pub fn url_for(&self, database: &str) -> String {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/{database}", self.port)

@@ -2,6 +2,7 @@
 //! a hot standby on a port of its own; and promotion, for failover.
 
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use crate::options::Options;
 use crate::{Error, LocalServer, SUPERUSER, io_error, last_lines};
@@ -63,5 +64,36 @@ impl LocalServer {
             return Err(Error::Startup("the standby did not leave recovery".into()));
         }
         Ok(())
+    }
+
+    /// Returns once this standby has replayed everything `primary` has written so far.
+    pub fn wait_for_replay_of(
+        &self,
+        primary: &LocalServer,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        let written = primary.sql("SELECT pg_current_wal_insert_lsn()")?;
+        let caught_up = format!("SELECT pg_last_wal_replay_lsn() >= '{written}'::pg_lsn");
+        let deadline = Instant::now() + timeout;
+        while self.sql(&caught_up)? != "t" {
+            if Instant::now() > deadline {
+                return Err(Error::Replication(format!(
+                    "it did not replay up to {written} in {timeout:?}"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+
+    /// Stops applying the primary's changes (`pg_wal_replay_pause()`): reads here show the data
+    /// as it is now until [`LocalServer::resume_replay`]. Streaming goes on.
+    pub fn pause_replay(&self) -> Result<(), Error> {
+        self.sql("SELECT pg_wal_replay_pause()").map(drop)
+    }
+
+    /// Applies the primary's changes again (`pg_wal_replay_resume()`).
+    pub fn resume_replay(&self) -> Result<(), Error> {
+        self.sql("SELECT pg_wal_replay_resume()").map(drop)
     }
 }

@@ -87,27 +87,10 @@ impl From<tokio_postgres::Error> for ApiError {
     }
 }
 
-/// Whether the database, not the request, is at fault and may recover: no connection, a pool
-/// with none free, a connection lost or refused, the server shutting down or starting up.
+/// Whether the database, not the request, is at fault and may recover: unreachable or lost
+/// ([`bottles::Error::is_unavailable`]), not reset yet, or a read-only standby taking a write
+/// (as during a failover, until the pool reaches the promoted server).
 fn unavailable(err: &bottles::Error) -> bool {
     use bottles::Error;
-    let lost = match err {
-        Error::Connect { .. } | Error::PoolTimeout { .. } | Error::MissingTables(_) => return true,
-        Error::Statement { source, .. } => source.is_closed() || lost_connection(source),
-        _ => false,
-    };
-    let code = err.code().map(SqlState::code).unwrap_or_default();
-    lost || code.starts_with("08") || code.starts_with("57P") || code == "53300"
-}
-
-/// A driver error caused by the socket: the connection broke under the statement.
-fn lost_connection(err: &tokio_postgres::Error) -> bool {
-    let mut cause = std::error::Error::source(err);
-    while let Some(inner) = cause {
-        if inner.is::<std::io::Error>() {
-            return true;
-        }
-        cause = inner.source();
-    }
-    false
+    err.is_unavailable() || matches!(err, Error::MissingTables(_) | Error::ReadOnlyServer(_))
 }

@@ -131,6 +131,15 @@ async fn run(args: Args) -> Result<(), String> {
             .map_err(|err| err.to_string())?;
         let seeded = bottles::seed(&mut client, &SeedPlan::notebook()).await;
         seeded.map_err(|err| err.to_string())?;
+        db.wrote().await.map_err(|err| err.to_string())?;
+    }
+    let replicas = db.replica_targets();
+    if !replicas.is_empty() {
+        say(&format!(
+            "bottles-web: reads go to {}, writes to {}",
+            replicas.join(", "),
+            db.target()
+        ));
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

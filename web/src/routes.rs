@@ -10,6 +10,9 @@
 //! | `POST /users` `{"name"}` | a new user: 201 |
 //! | `POST /users/{id}/messages` `{"content"}` | a new message: 201; 404 if no such user |
 //! | `GET /health` | 200 when the database answers, 503 when not |
+//!
+//! With replicas, every GET but `/health` reads on one ([`Database::read`]) and each write is
+//! followed by [`Database::wrote`], so a GET after a POST sees what it wrote.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,13 +114,16 @@ struct Stats {
 
 async fn stats(State(db): Db) -> Result<axum::Json<Stats>, ApiError> {
     // Counting scans whole tables: a pooled connection, so no one waits behind it.
-    let client = db.client().await?;
-    let (count_users, count_messages) = (count_users(), count_messages());
-    let (users, messages) = tokio::try_join!(
-        count_users.bind(&client).one(),
-        count_messages.bind(&client).one()
-    )?;
-    Ok(axum::Json(Stats { users, messages }))
+    let stats = db.read(async |db| {
+        let client = db.client().await?;
+        let (count_users, count_messages) = (count_users(), count_messages());
+        let (users, messages) = tokio::try_join!(
+            count_users.bind(&client).one(),
+            count_messages.bind(&client).one()
+        )?;
+        Ok(Stats { users, messages })
+    });
+    Ok(axum::Json(stats.await?))
 }
 
 #[derive(Deserialize)]
@@ -129,12 +135,13 @@ struct UsersQuery {
 async fn users(State(db): Db, Query(query): Query<UsersQuery>) -> Result<Response, ApiError> {
     match query.name {
         // A long read: a pooled connection of its own, so no one waits behind it.
-        None => crate::users::stream_all(db.client().await?).await,
+        None => crate::users::stream_all(&db).await,
         Some(name) => {
             no_nul("name", &name)?;
-            let client = db.client().await?;
-            let users = bottles::user_by_name_with_messages(&client, &name).await?;
-            Ok(axum::Json(users).into_response())
+            let users = db.read(async |db| {
+                bottles::user_by_name_with_messages(&db.client().await?, &name).await
+            });
+            Ok(axum::Json(users.await?).into_response())
         }
     }
 }
@@ -143,9 +150,9 @@ async fn user(
     State(db): Db,
     Id(id): Id,
 ) -> Result<axum::Json<bottles::UserWithMessages>, ApiError> {
-    let client = db.client().await?;
-    let user = bottles::user_by_id_with_messages(&client, id).await?;
-    user.map(axum::Json)
+    let user = db.read(async |db| bottles::user_by_id_with_messages(&db.client().await?, id).await);
+    user.await?
+        .map(axum::Json)
         .ok_or_else(|| ApiError::not_found(format!("no user with id {id}")))
 }
 
@@ -177,12 +184,14 @@ async fn messages(
         )));
     }
     let after_id = query.after_id.unwrap_or(0);
-    let client = db.shared_client().await?;
-    let messages = messages_from_user_after()
-        .bind(&client, &name, &after_id, &limit)
-        .all()
-        .await?;
-    Ok(axum::Json(Page { messages }))
+    let messages = db.read(async |db| {
+        let client = db.shared_client().await?;
+        let page = messages_from_user_after();
+        Ok(page.bind(&client, &name, &after_id, &limit).all().await?)
+    });
+    Ok(axum::Json(Page {
+        messages: messages.await?,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -198,6 +207,7 @@ async fn create_user(
     checked_text("name", &new.name, NAME_LIMIT)?;
     let client = db.shared_client().await?;
     let user = insert_user().bind(&client, &new.name).one().await?;
+    db.wrote().await?;
     let created = bottles::UserWithMessages {
         id: user.id,
         name: user.name,
@@ -224,7 +234,10 @@ async fn create_message(
         .one()
         .await;
     match inserted {
-        Ok(message) => Ok((StatusCode::CREATED, axum::Json(message))),
+        Ok(message) => {
+            db.wrote().await?;
+            Ok((StatusCode::CREATED, axum::Json(message)))
+        }
         Err(err) if err.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
             Err(ApiError::not_found(format!("no user with id {user_id}")))
         }

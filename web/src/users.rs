@@ -7,7 +7,7 @@ use std::pin::pin;
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use bottles::Client;
+use bottles::{Client, Database};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::errors::ApiError;
@@ -15,11 +15,17 @@ use crate::errors::ApiError;
 /// Bytes gathered before a chunk is sent (the first user goes out at once).
 const CHUNK: usize = 32 * 1024;
 
-pub async fn stream_all(client: Client) -> Result<Response, ApiError> {
-    let mut chunks = Box::pin(chunks(client));
+pub async fn stream_all(db: &Database) -> Result<Response, ApiError> {
     // A failure before the first user (no tables, a lost connection) is still an error
-    // response; after it the status is sent, and a failure can only cut the body short.
-    let first = chunks.next().await.transpose()?;
+    // response, and on a replica a reason to try the next one; after it the status is sent,
+    // and a failure can only cut the body short.
+    let (first, chunks) = db
+        .read(async |db| {
+            let mut chunks = Box::pin(chunks(db.client().await?));
+            let first = chunks.next().await.transpose()?;
+            Ok((first, chunks))
+        })
+        .await?;
     let rest = chunks.map_err(|err| {
         tracing::warn!(target: crate::ACCESS_LOG_TARGET, "GET /users cut short: {err}");
         std::io::Error::other(err.to_string())

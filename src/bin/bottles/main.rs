@@ -86,24 +86,28 @@ async fn run(cli: Cli) -> Result<String, String> {
 }
 
 async fn run_steps(db: &Database, command: Command, json: bool) -> bottles::Result<String> {
-    let mut client = db.client().await?;
     let (text, json_text) = match command {
         Command::Reset => {
+            let mut client = db.client().await?;
             let reset = bottles::reset(&mut client).await?;
             (report::reset_line(&reset), to_json(&reset))
         }
         Command::Seed(args) => {
+            let mut client = db.client().await?;
             let seed = seed_showing_progress(&mut client, &args, !json).await?;
             (report::seed_line(&seed), to_json(&seed))
         }
         Command::Query(args) => {
-            let query = cells::run_query_cells(&client, &args.user).await?;
+            let query = read_query_cells(db, &args.user).await?;
             (query.to_string(), to_json(&query))
         }
         Command::Run(args) => {
+            let mut client = db.client().await?;
             let reset = bottles::reset(&mut client).await?;
             let seed = seed_showing_progress(&mut client, &args.seed, !json).await?;
-            let query = cells::run_query_cells(&client, &args.query.user).await?;
+            drop(client);
+            db.wrote().await?;
+            let query = read_query_cells(db, &args.query.user).await?;
             let text = format!(
                 "{}\n{}\n\n{query}",
                 report::reset_line(&reset),
@@ -117,6 +121,12 @@ async fn run_steps(db: &Database, command: Command, json: bool) -> bottles::Resu
     } else {
         text.trim_end().to_string()
     })
+}
+
+/// The query cells, on a replica when there is one that has everything this run wrote.
+async fn read_query_cells(db: &Database, user: &str) -> bottles::Result<cells::QueryReport> {
+    db.read(async |db| cells::run_query_cells(&db.client().await?, user).await)
+        .await
 }
 
 /// The error's line, with what to do next when the command line can tell.

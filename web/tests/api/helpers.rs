@@ -50,6 +50,17 @@ pub async fn spawn_app_with(
     options: PoolOptions,
     service: ServiceOptions,
 ) -> TestApp {
+    spawn_app_with_replicas(admin_url, &[], options, service).await
+}
+
+/// [`spawn_app_with`], reading on the same database on the servers at `replica_admin_urls`
+/// (standbys of the one at `admin_url`).
+pub async fn spawn_app_with_replicas(
+    admin_url: &str,
+    replica_admin_urls: &[&str],
+    options: PoolOptions,
+    service: ServiceOptions,
+) -> TestApp {
     let db_name = format!("web_test_{:016x}", rand::random::<u64>());
     let created = admin(admin_url)
         .await
@@ -57,7 +68,11 @@ pub async fn spawn_app_with(
         .await;
     created.expect("create the test database");
     let db_url = throwaway_pg::with_database(admin_url, &db_name);
-    let db = Database::open_with(Some(&db_url), options)
+    let replicas: Vec<String> = replica_admin_urls
+        .iter()
+        .map(|url| throwaway_pg::with_database(url, &db_name))
+        .collect();
+    let db = Database::open_with_replicas(Some(&db_url), &replicas, options)
         .await
         .expect("open the test database");
     let mut client = db.client().await.unwrap();
@@ -66,6 +81,7 @@ pub async fn spawn_app_with(
         .await
         .unwrap();
     drop(client);
+    db.wrote().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let app = bottles_web::router(Arc::new(db), service);

@@ -5,5 +5,6 @@ mod endpoints;
 mod errors;
 mod helpers;
 mod pooler;
+mod replicas;
 mod resilience;
 mod shutdown;

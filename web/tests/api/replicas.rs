@@ -1,0 +1,121 @@
+//! The service with a real streaming replica: GETs read there, a GET after a POST sees what
+//! was written, and a replica that stops costs no request. Whether a GET was answered by the
+//! replica shows by pausing its replay and writing on the primary behind the service's back.
+
+use std::time::{Duration, Instant};
+
+use bottles::PoolOptions;
+use bottles_web::ServiceOptions;
+use serde_json::json;
+use throwaway_pg::LocalServer;
+
+use crate::helpers::{TestApp, json, spawn_app_with_replicas};
+
+const REPLAY_TIMEOUT: Duration = Duration::from_secs(20);
+
+async fn app_with_a_replica() -> (LocalServer, LocalServer, TestApp) {
+    let (primary, standby) = tokio::task::spawn_blocking(|| {
+        let primary = LocalServer::start().expect("a primary");
+        let standby = LocalServer::standby_of(&primary).expect("a standby");
+        (primary, standby)
+    })
+    .await
+    .unwrap();
+    let replicas = [standby.url()];
+    let replicas: Vec<&str> = replicas.iter().map(String::as_str).collect();
+    let app = spawn_app_with_replicas(
+        &primary.url(),
+        &replicas,
+        PoolOptions::default(),
+        ServiceOptions::default(),
+    )
+    .await;
+    (primary, standby, app)
+}
+
+async fn users_counted(app: &TestApp) -> i64 {
+    let (status, stats) = json(app.get("/stats").await).await;
+    assert_eq!(status, 200, "{stats}");
+    stats["users"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gets_read_on_the_replica_and_see_the_posts_before_them() {
+    let (primary, standby, app) = app_with_a_replica().await;
+    tokio::task::block_in_place(|| {
+        standby
+            .wait_for_replay_of(&primary, REPLAY_TIMEOUT)
+            .unwrap();
+        standby.pause_replay().unwrap();
+    });
+    let (status, zoe) = json(app.post_json("/users", &json!({"name": "Zoe"})).await).await;
+    assert_eq!((status, zoe["id"].as_i64()), (201, Some(4)));
+    let (status, message) = json(
+        app.post_json("/users/4/messages", &json!({"content": "hello"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{message}");
+    // Replay is paused, so these come from the primary.
+    let (status, user) = json(app.get("/users/4").await).await;
+    assert_eq!(
+        (status, user["messages"][0]["content"].as_str()),
+        (200, Some("hello"))
+    );
+    let (_, page) = json(app.get("/messages?user_name=Zoe").await).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1);
+
+    let sql = app.sql().await;
+    let outsider = r#"INSERT INTO "user" (name) VALUES ('Outsider')"#;
+    sql.batch_execute(outsider).await.unwrap();
+    tokio::task::block_in_place(|| {
+        standby.resume_replay().unwrap();
+        standby
+            .wait_for_replay_of(&primary, REPLAY_TIMEOUT)
+            .unwrap();
+        standby.pause_replay().unwrap();
+    });
+    sql.batch_execute(outsider).await.unwrap();
+    // The primary holds 6 users; the paused replica, which answers, 5.
+    assert_eq!(users_counted(&app).await, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_stopped_under_load_costs_no_request() {
+    let (primary, mut standby, app) = app_with_a_replica().await;
+    tokio::task::block_in_place(|| standby.wait_for_replay_of(&primary, REPLAY_TIMEOUT)).unwrap();
+    let stop_at = Instant::now() + Duration::from_secs(3);
+    let paths = [
+        "/messages?user_name=Eli&limit=5",
+        "/users/2",
+        "/users",
+        "/stats",
+    ];
+    let clients: Vec<_> = (0..8)
+        .map(|i| {
+            let (http, url) = (app.http.clone(), app.url(paths[i % paths.len()]));
+            tokio::spawn(async move {
+                let mut answered = 0;
+                while Instant::now() < stop_at {
+                    let response = http.get(&url).send().await.unwrap();
+                    let status = response.status().as_u16();
+                    let body = response.text().await.unwrap();
+                    assert_eq!(status, 200, "{url}: {body}");
+                    assert!(
+                        body.contains("bottles of beer") || body.contains("users"),
+                        "{url}: {body}"
+                    );
+                    answered += 1;
+                }
+                answered
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::task::block_in_place(|| standby.stop_for_now()).expect("stop the standby");
+    let mut answered = 0;
+    for client in clients {
+        answered += client.await.unwrap();
+    }
+    assert!(answered > 8, "only {answered} requests answered");
+}
