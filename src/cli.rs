@@ -39,12 +39,12 @@ pub struct DatabaseArgs {
     pub replica_urls: Vec<String>,
 
     /// Give up connecting after this long (e.g. 10s, 500ms; a plain number is seconds)
-    #[arg(long, global = true, help_heading = "Database options", env = "BOTTLES_CONNECT_TIMEOUT",
+    #[arg(long, global = true, help_heading = "Database options", env = "BOTTLES_CONNECT_TIMEOUT", hide_env_values = true,
           value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
 
     /// Have the server cancel any statement running longer than this (0: no limit)
-    #[arg(long, global = true, help_heading = "Database options", env = "BOTTLES_STATEMENT_TIMEOUT",
+    #[arg(long, global = true, help_heading = "Database options", env = "BOTTLES_STATEMENT_TIMEOUT", hide_env_values = true,
           value_name = "DURATION", default_value = "0", value_parser = parse_statement_timeout)]
     pub statement_timeout: Duration,
 

@@ -21,24 +21,25 @@ struct Args {
         long,
         value_name = "ADDR",
         env = "BOTTLES_LISTEN",
+        hide_env_values = true,
         default_value = "127.0.0.1:8080"
     )]
     listen: SocketAddr,
 
     /// Threads serving requests [default: half the cores, at least 1]
-    #[arg(long, value_name = "N", env = "BOTTLES_THREADS", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", env = "BOTTLES_THREADS", hide_env_values = true, value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
 
     /// Connections shared by all requests for short statements, pipelined [default: half the cores, at least 1]
-    #[arg(long, value_name = "N", env = "BOTTLES_SHARED_CONNECTIONS", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", env = "BOTTLES_SHARED_CONNECTIONS", hide_env_values = true, value_parser = clap::value_parser!(u16).range(1..))]
     shared_connections: Option<u16>,
 
     /// Most pooled connections, one per request reading a lot (all users, a user's messages, counts) [default: twice the cores]
-    #[arg(long, value_name = "N", env = "BOTTLES_POOL_SIZE", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", env = "BOTTLES_POOL_SIZE", hide_env_values = true, value_parser = clap::value_parser!(u16).range(1..))]
     pool_size: Option<u16>,
 
     /// Answer 503 to a request still waiting on the database after this long
-    #[arg(long, value_name = "DURATION", env = "BOTTLES_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", env = "BOTTLES_REQUEST_TIMEOUT", hide_env_values = true, default_value = "30s", value_parser = parse_duration)]
     request_timeout: Duration,
 
     #[command(flatten)]
