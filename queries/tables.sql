@@ -17,7 +17,9 @@ SELECT drop, "create" FROM (
     FROM pg_constraint
     WHERE conrelid = 'message'::regclass AND contype IN ('p', 'u', 'f')
     UNION ALL
-    SELECT 3, format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid)
+    -- A partitioned table's index reads "ON ONLY message", which would build it on no partition.
+    SELECT 3, format('DROP INDEX %s', indexrelid::regclass),
+           replace(pg_get_indexdef(indexrelid), ' ON ONLY ', ' ON ')
     FROM pg_index
     WHERE indrelid = 'message'::regclass
       AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid)

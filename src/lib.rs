@@ -62,6 +62,6 @@ pub use error::{Error, Result};
 pub use load::{
     UserWithMessages, user_by_id_with_messages, user_by_name_with_messages, users_with_messages,
 };
-pub use schema::{ResetReport, reset};
+pub use schema::{ResetReport, reset, reset_with_schema};
 pub use shared::SharedClient;
 pub use sql::{SCHEMA, statement_text};

@@ -17,6 +17,13 @@ pub struct ResetReport {
 /// Drops `message` and `"user"` if they exist and runs `schema.sql`, in one transaction: on any
 /// failure the old tables and their rows are still there. Safe to run any number of times.
 pub async fn reset(client: &mut Client) -> Result<ResetReport> {
+    reset_with_schema(client, SCHEMA).await
+}
+
+/// [`reset`] with DDL of your own in place of `schema.sql`: the same two tables laid out
+/// differently, such as `docs/scale-out.sql` (`message` hash-partitioned by `user_id`, the
+/// layout Citus needs). Every query in `queries/` must still work on it.
+pub async fn reset_with_schema(client: &mut Client, schema: &str) -> Result<ResetReport> {
     let failed = Error::statement;
     let transaction = client.transaction().await.map_err(failed("reset"))?;
     drop_tables()
@@ -24,7 +31,7 @@ pub async fn reset(client: &mut Client) -> Result<ResetReport> {
         .await
         .map_err(failed("reset"))?;
     transaction
-        .batch_execute(SCHEMA)
+        .batch_execute(schema)
         .await
         .map_err(failed("reset"))?;
     transaction.commit().await.map_err(failed("reset"))?;

@@ -13,6 +13,7 @@ mod pipeline;
 mod pooler;
 mod replicas;
 mod scale;
+mod scale_out;
 mod secrets;
 mod shared;
 mod signals;

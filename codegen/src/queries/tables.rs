@@ -325,7 +325,7 @@ impl LockTablesStmt {
 pub struct MessageKeysAndIndexesStmt(&'static str, Option<tokio_postgres::Statement>);
 pub fn message_keys_and_indexes() -> MessageKeysAndIndexesStmt {
     MessageKeysAndIndexesStmt(
-        "SELECT drop, \"create\" FROM ( SELECT CASE contype WHEN 'f' THEN 1 ELSE 2 END AS position, format('ALTER TABLE message DROP CONSTRAINT %I', conname) AS drop, format('ALTER TABLE message ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)) AS \"create\" FROM pg_constraint WHERE conrelid = 'message'::regclass AND contype IN ('p', 'u', 'f') UNION ALL SELECT 3, format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'message'::regclass AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid) ) AS definitions ORDER BY position, drop",
+        "SELECT drop, \"create\" FROM ( SELECT CASE contype WHEN 'f' THEN 1 ELSE 2 END AS position, format('ALTER TABLE message DROP CONSTRAINT %I', conname) AS drop, format('ALTER TABLE message ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)) AS \"create\" FROM pg_constraint WHERE conrelid = 'message'::regclass AND contype IN ('p', 'u', 'f') UNION ALL SELECT 3, format('DROP INDEX %s', indexrelid::regclass), replace(pg_get_indexdef(indexrelid), ' ON ONLY ', ' ON ') FROM pg_index WHERE indrelid = 'message'::regclass AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid) ) AS definitions ORDER BY position, drop",
         None,
     )
 }
