@@ -5,6 +5,9 @@
 //! caller on a pooled connection of its own (like pgbench), and all callers on the database's
 //! few shared connections, where tokio-postgres pipelines their statements; each on a
 //! multi-threaded and a single-threaded tokio runtime, since the server shares the cores.
+//! Last, the single-threaded pair again with the statement cache off (`statement_cache_size=0`,
+//! what a transaction pooler in front forces): each statement then runs unprepared, in a
+//! transaction of its own, and the report gives the cost as a ratio to the cache on.
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +36,10 @@ fn main() {
     bottles_bench::begin();
     let setup = bottles_bench::runtime();
     let url = setup.block_on(seeded_database("bench_concurrent", SeedPlan::notebook()));
+    let uncached = format!(
+        "{url}{}statement_cache_size=0",
+        if url.contains('?') { '&' } else { '?' }
+    );
     let variants = [
         (
             "shared_current_thread",
@@ -54,6 +61,16 @@ fn main() {
             Connections::Pooled,
             bottles_bench::runtime(),
         ),
+        (
+            "shared_current_thread_cache_off",
+            Connections::Shared,
+            current_thread(),
+        ),
+        (
+            "pooled_current_thread_cache_off",
+            Connections::Pooled,
+            current_thread(),
+        ),
     ];
 
     let mut criterion = Criterion::default().configure_from_args();
@@ -68,8 +85,13 @@ fn main() {
             size: CLIENTS,
             ..PoolOptions::default()
         };
+        let url = if name.ends_with("_cache_off") {
+            &uncached
+        } else {
+            &url
+        };
         // A pool's connections run on the runtime that opened them.
-        let db = runtime.block_on(Database::open_with(Some(&url), options));
+        let db = runtime.block_on(Database::open_with(Some(url), options));
         let db = db.unwrap();
         group.bench_function(*name, |b| {
             b.to_async(runtime)
@@ -78,6 +100,18 @@ fn main() {
     }
     group.finish();
     criterion.final_summary();
+    for kind in ["shared", "pooled"] {
+        let (off, on) = (
+            format!("{kind}_current_thread_cache_off"),
+            format!("{kind}_current_thread"),
+        );
+        bottles_bench::report_medians(
+            &format!("4b. statement cache off / on, time per round ({kind})"),
+            GROUP,
+            (&off, &on),
+            None,
+        );
+    }
 
     let theirs = bottles_bench::pgbench_time_per_query(&url, CLIENTS, PGBENCH_SECONDS);
     for (name, _, _) in &variants {
