@@ -68,13 +68,25 @@ impl DatabaseArgs {
     pub fn warn_if_password_in_arguments(&self, matches: &clap::ArgMatches) {
         let on_command_line = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
         let has_password = |url: &String| crate::ConnectOptions::has_password(url);
-        let primary = on_command_line("database_url") && self.database_url.iter().any(has_password);
-        let replica = on_command_line("replica_urls") && self.replica_urls.iter().any(has_password);
-        if primary || replica {
-            say(
-                "warning: a password in --database-url or --replica-url is visible to other users of this machine \
-                 (in the process list); use PGPASSWORD, ~/.pgpass, or DATABASE_URL in the environment or .env",
-            );
+        let exposed = [
+            (
+                "--database-url",
+                "database_url",
+                self.database_url.as_slice(),
+            ),
+            (
+                "--replica-url",
+                "replica_urls",
+                self.replica_urls.as_slice(),
+            ),
+        ];
+        for (flag, id, urls) in exposed {
+            if on_command_line(id) && urls.iter().any(has_password) {
+                say(&format!(
+                    "warning: a password in {flag} is visible to other users of this machine \
+                     (in the process list); use PGPASSWORD, ~/.pgpass, or DATABASE_URL in the environment or .env"
+                ));
+            }
         }
     }
 

@@ -373,6 +373,14 @@ fn a_password_on_the_command_line_is_warned_about_and_never_printed() {
     );
     let from_env = bottles_with(Some(&url), &[], &["reset"]);
     assert_eq!(stderr(&from_env), "", "no warning for DATABASE_URL");
+    let replica = bottles_with(Some(&url), &[], &["--replica-url", &url, "query"]);
+    assert_succeeds(&replica, "--replica-url with a password");
+    let err = stderr(&replica);
+    assert!(
+        err.starts_with("warning: a password in --replica-url is visible"),
+        "{err}"
+    );
+    assert!(!err.contains(PASSWORD), "{err}");
 }
 
 #[test]
