@@ -1,6 +1,7 @@
 //! The service with a real streaming replica: GETs read there, a GET after a POST sees what
-//! was written, and a replica that stops costs no request. Whether a GET was answered by the
-//! replica shows by pausing its replay and writing on the primary behind the service's back.
+//! was written, a replica that stops costs no request, and with a multi-host URL the POSTs
+//! after a failover land on the promoted standby. Whether a GET was answered by the replica
+//! shows by pausing its replay and writing on the primary behind the service's back.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,7 @@ use bottles_web::ServiceOptions;
 use serde_json::json;
 use throwaway_pg::LocalServer;
 
-use crate::helpers::{TestApp, json, spawn_app_with_replicas};
+use crate::helpers::{TestApp, json, spawn_app_with, spawn_app_with_replicas};
 
 const REPLAY_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -118,4 +119,59 @@ async fn a_replica_stopped_under_load_costs_no_request() {
         answered += client.await.unwrap();
     }
     assert!(answered > 8, "only {answered} requests answered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_failover_posts_land_on_the_promoted_standby() {
+    let (mut primary, standby) = tokio::task::spawn_blocking(|| {
+        let primary = LocalServer::start().expect("a primary");
+        let standby = LocalServer::standby_of(&primary).expect("a standby");
+        (primary, standby)
+    })
+    .await
+    .unwrap();
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
+        primary.port(),
+        standby.port()
+    );
+    let options = PoolOptions {
+        connect_timeout: Duration::from_secs(2),
+        ..PoolOptions::default()
+    };
+    let app = spawn_app_with(&url, options, ServiceOptions::default()).await;
+    let (status, zoe) = json(app.post_json("/users", &json!({"name": "Zoe"})).await).await;
+    assert_eq!((status, zoe["id"].as_i64()), (201, Some(4)));
+
+    tokio::task::block_in_place(|| {
+        standby
+            .wait_for_replay_of(&primary, REPLAY_TIMEOUT)
+            .unwrap();
+        primary.stop_for_now().expect("stop the primary");
+        standby.promote().expect("promote the standby");
+    });
+    // Until the pool reaches the promoted standby, 503s; never anything else.
+    let deadline = Instant::now() + REPLAY_TIMEOUT;
+    loop {
+        let message = json!({"content": "after failover"});
+        let (status, body) = json(app.post_json("/users/4/messages", &message).await).await;
+        match status {
+            201 => break,
+            503 => assert!(
+                Instant::now() < deadline,
+                "still 503 after {REPLAY_TIMEOUT:?}"
+            ),
+            _ => panic!("{status}: {body}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, user) = json(app.get("/users/4").await).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["name"], "Zoe");
+    assert_eq!(user["messages"].as_array().unwrap().len(), 1, "{user}");
+    let (_, stats) = json(app.get("/stats").await).await;
+    assert_eq!(
+        (stats["users"].as_i64(), stats["messages"].as_i64()),
+        (Some(4), Some(101))
+    );
 }
