@@ -10,7 +10,7 @@ use futures::TryStreamExt;
 use throwaway_pg::LocalServer;
 
 use crate::helpers::{
-    TestDb, assert_one_line_error, bottles, bottles_command, messages_from, stderr,
+    TestDb, assert_one_line_error, bottles, bottles_command, messages_from, reset_and_seed, stderr,
 };
 
 /// A `bottles` process in the background, with `DATABASE_URL` set to `url`.
@@ -163,12 +163,7 @@ async fn the_pool_survives_a_server_restart_under_load() {
             .await
             .unwrap(),
     );
-    let mut client = db.client().await.unwrap();
-    bottles::reset(&mut client).await.unwrap();
-    bottles::seed(&mut client, &SeedPlan::notebook())
-        .await
-        .unwrap();
-    drop(client);
+    reset_and_seed(&db).await;
 
     let stop_at = Instant::now() + Duration::from_secs(3);
     let workers: Vec<_> = (0..32)

@@ -121,6 +121,15 @@ impl Drop for TestDb {
     }
 }
 
+/// `bottles::reset`, then the notebook's seed, on one pooled connection of `db`.
+pub async fn reset_and_seed(db: &Database) {
+    let mut client = db.client().await.expect("a pooled connection");
+    bottles::reset(&mut client).await.expect("reset");
+    bottles::seed(&mut client, &SeedPlan::notebook())
+        .await
+        .expect("seed");
+}
+
 /// The generated `count_users` and `count_messages`.
 pub async fn counts(client: &Client) -> (i64, i64) {
     let users = count_users().bind(client).one().await.unwrap();

@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use bottles::codegen::queries::messages::{count_messages, messages_from_user};
 use bottles::codegen::queries::users::{count_users, insert_user};
-use bottles::{Database, Error, PoolOptions, SeedPlan};
+use bottles::{Database, Error, PoolOptions};
 use futures::TryStreamExt;
 use throwaway_pg::{LocalBouncer, LocalServer};
 
-use crate::helpers::{assert_one_line_error, bottles, bottles_command, stderr, stdout};
+use crate::helpers::{
+    assert_one_line_error, bottles, bottles_command, reset_and_seed, stderr, stdout,
+};
 
 /// One server with PgBouncer in front, for this module.
 fn bouncer() -> &'static (LocalServer, LocalBouncer) {
@@ -91,12 +93,7 @@ async fn the_library_under_64_tasks_reads_and_writes_exactly() {
     };
     let db = std::sync::Arc::new(Database::open_with(Some(&url), options).await.unwrap());
     assert!(db.runs_unprepared(), "the pooler was detected");
-    let mut client = db.client().await.unwrap();
-    bottles::reset(&mut client).await.unwrap();
-    bottles::seed(&mut client, &SeedPlan::notebook())
-        .await
-        .unwrap();
-    drop(client);
+    reset_and_seed(&db).await;
 
     let tasks: Vec<_> = (0..64)
         .map(|task| {

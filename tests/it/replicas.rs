@@ -10,10 +10,12 @@ use std::time::{Duration, Instant};
 
 use bottles::codegen::queries::messages::messages_from_user;
 use bottles::codegen::queries::users::insert_user;
-use bottles::{Database, PoolOptions, SeedPlan};
+use bottles::{Database, PoolOptions};
 use throwaway_pg::LocalServer;
 
-use crate::helpers::{assert_one_line_error, bottles_command, counts, stderr, stdout};
+use crate::helpers::{
+    assert_one_line_error, bottles_command, counts, reset_and_seed, stderr, stdout,
+};
 
 const REPLAY_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -33,6 +35,13 @@ fn blocking<T>(work: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(work)
 }
 
+/// The primary, reading on its standby.
+async fn reading_on_standby(primary: &LocalServer, standby: &LocalServer) -> Database {
+    let (url, replicas) = (primary.url(), [standby.url()]);
+    let db = Database::open_with_replicas(Some(&url), &replicas, PoolOptions::default());
+    db.await.expect("open the primary")
+}
+
 /// Users and messages, counted wherever [`Database::read`] sends the read.
 async fn read_counts(db: &Database) -> (i64, i64) {
     let read = db.read(async |db| Ok(counts(&db.client().await?).await));
@@ -41,11 +50,7 @@ async fn read_counts(db: &Database) -> (i64, i64) {
 
 /// Reset and seed the notebook on the primary, as `bottles run` does.
 async fn seeded(db: &Database) {
-    let mut client = db.client().await.unwrap();
-    bottles::reset(&mut client).await.unwrap();
-    bottles::seed(&mut client, &SeedPlan::notebook())
-        .await
-        .unwrap();
+    reset_and_seed(db).await;
     db.wrote().await.unwrap();
 }
 
@@ -58,13 +63,7 @@ fn insert_behind_the_back(primary: &LocalServer, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_go_to_the_replica_once_it_has_replayed_what_this_process_wrote() {
     let (primary, standby) = primary_and_standby().await;
-    let db = Database::open_with_replicas(
-        Some(&primary.url()),
-        &[standby.url()],
-        PoolOptions::default(),
-    )
-    .await
-    .unwrap();
+    let db = reading_on_standby(&primary, &standby).await;
     assert_eq!(db.replica_targets().len(), 1);
     seeded(&db).await;
     // Right after the seed, whichever server answers has it all.
@@ -103,13 +102,7 @@ async fn reads_go_to_the_replica_once_it_has_replayed_what_this_process_wrote() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_stopped_mid_load_fails_no_read_and_is_used_again_once_back() {
     let (primary, mut standby) = primary_and_standby().await;
-    let db = Database::open_with_replicas(
-        Some(&primary.url()),
-        &[standby.url()],
-        PoolOptions::default(),
-    )
-    .await
-    .unwrap();
+    let db = reading_on_standby(&primary, &standby).await;
     seeded(&db).await;
     blocking(|| standby.wait_for_replay_of(&primary, REPLAY_TIMEOUT)).unwrap();
     let db = Arc::new(db);
@@ -216,11 +209,7 @@ fn the_command_line_reads_on_replicas_and_refuses_writes_at_a_standby_in_one_lin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_failover_a_multi_host_url_writes_on_the_promoted_standby() {
     let (mut primary, standby) = primary_and_standby().await;
-    let url = format!(
-        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
-        primary.port(),
-        standby.port()
-    );
+    let url = LocalServer::read_write_url(&[&primary, &standby]);
     let options = PoolOptions {
         connect_timeout: Duration::from_secs(2),
         ..PoolOptions::default()

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use bottles::codegen::queries::messages::messages_from_user;
-use bottles::{Database, Error, PoolOptions, SeedPlan};
+use bottles::{Database, Error, PoolOptions};
 use throwaway_pg::LocalServer;
 
-use crate::helpers::TestDb;
+use crate::helpers::{TestDb, reset_and_seed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_tasks_share_two_connections() {
@@ -65,12 +65,7 @@ async fn a_shared_connection_is_opened_again_after_a_restart() {
     let db = Database::open_with(Some(&server.url()), options)
         .await
         .unwrap();
-    let mut client = db.client().await.unwrap();
-    bottles::reset(&mut client).await.unwrap();
-    bottles::seed(&mut client, &SeedPlan::notebook())
-        .await
-        .unwrap();
-    drop(client);
+    reset_and_seed(&db).await;
     let eli = |client: bottles::SharedClient| async move {
         let messages = messages_from_user().bind(&client, &"Eli").all().await;
         messages.map(|m| m.len()).map_err(Error::from)

@@ -96,4 +96,17 @@ impl LocalServer {
     pub fn resume_replay(&self) -> Result<(), Error> {
         self.sql("SELECT pg_wal_replay_resume()").map(drop)
     }
+
+    /// A URL naming every one of `servers` that asks for the one taking writes
+    /// (`target_session_attrs=read-write`): what a client uses to follow a failover.
+    pub fn read_write_url(servers: &[&LocalServer]) -> String {
+        let hosts: Vec<String> = servers
+            .iter()
+            .map(|server| format!("127.0.0.1:{}", server.port()))
+            .collect();
+        format!(
+            "postgres://{SUPERUSER}@{}/postgres?target_session_attrs=read-write",
+            hosts.join(",")
+        )
+    }
 }

@@ -130,11 +130,7 @@ async fn after_a_failover_posts_land_on_the_promoted_standby() {
     })
     .await
     .unwrap();
-    let url = format!(
-        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
-        primary.port(),
-        standby.port()
-    );
+    let url = LocalServer::read_write_url(&[&primary, &standby]);
     let options = PoolOptions {
         connect_timeout: Duration::from_secs(2),
         ..PoolOptions::default()
