@@ -14,7 +14,7 @@ use bottles::{Database, PoolOptions};
 use throwaway_pg::LocalServer;
 
 use crate::helpers::{
-    assert_one_line_error, bottles_command, counts, reset_and_seed, stderr, stdout,
+    TestDb, assert_one_line_error, bottles_command, counts, reset_and_seed, stderr, stdout,
 };
 
 const REPLAY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -255,4 +255,42 @@ async fn after_a_failover_a_multi_host_url_writes_on_the_promoted_standby() {
         .sql(r#"SELECT string_agg(name, ',' ORDER BY id) FROM "user""#)
         .unwrap();
     assert_eq!(names, "Nick,Eli,Paul,After failover,Shared after failover");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_replica_delays_only_the_reads_that_probe_it() {
+    let test = TestDb::seeded().await;
+    // Connections to it are queued by the kernel and never answered, like a host gone dark.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let replicas = [format!(
+        "postgres://postgres@{}/db?connect_timeout=1",
+        silent.local_addr().unwrap()
+    )];
+    let db = Database::open_with_replicas(Some(&test.url), &replicas, PoolOptions::default());
+    let db = Arc::new(db.await.unwrap());
+    let stop_at = Instant::now() + Duration::from_secs(4);
+    let readers: Vec<_> = (0..16)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let (mut reads, mut slow) = (0, 0);
+                while Instant::now() < stop_at {
+                    let started = Instant::now();
+                    assert_eq!(read_counts(&db).await, (3, 100));
+                    reads += 1;
+                    slow += usize::from(started.elapsed() >= Duration::from_millis(500));
+                }
+                (reads, slow)
+            })
+        })
+        .collect();
+    let (mut reads, mut slow) = (0, 0);
+    for reader in readers {
+        let (r, s) = reader.await.unwrap();
+        (reads, slow) = (reads + r, slow + s);
+    }
+    // One probe at a time, left alone 1 s, then 2 s, then 4 s: at most three probes in 4 s.
+    assert!(slow <= 3, "{slow} slow reads of {reads}");
+    assert!(reads > 100, "only {reads} reads");
+    drop(silent);
 }

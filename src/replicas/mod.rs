@@ -1,20 +1,18 @@
 //! Read replicas: [`Database::read`] runs a read on the replicas in turn, skipping one that is
-//! down (until it answers again) or that has not yet replayed this process's last write, and on
-//! the primary when none will do. Writes stay on the primary; [`Database::wrote`] records where
+//! down (see [`health`]) or that has not yet replayed this process's last write, and on the
+//! primary when none will do. Writes stay on the primary; [`Database::wrote`] records where
 //! its write-ahead log stands afterwards, so that reads see what was written.
 
-use std::sync::Mutex;
+mod health;
+
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use bottles_codegen::queries::tables::{wal_replayed, wal_written};
 use tokio_postgres::error::SqlState;
 
 use crate::db::Database;
 use crate::error::{Error, Result};
-
-/// How long a replica that failed to answer is left alone before it is tried again.
-const DOWN_FOR: Duration = Duration::from_secs(1);
+use health::Health;
 
 /// The replicas of a database, and what the primary last wrote.
 #[derive(Default)]
@@ -29,7 +27,7 @@ struct Replica {
     db: Database,
     /// Replayed WAL position, as last asked; asked again when a write is newer.
     replayed: AtomicU64,
-    down_until: Mutex<Option<Instant>>,
+    health: Health,
 }
 
 impl Replicas {
@@ -39,7 +37,7 @@ impl Replicas {
             .map(|db| Replica {
                 db,
                 replayed: AtomicU64::new(0),
-                down_until: Mutex::new(None),
+                health: Health::unknown(),
             })
             .collect();
         Self {
@@ -61,16 +59,6 @@ impl Replicas {
 }
 
 impl Replica {
-    fn up(&self) -> bool {
-        let down_until = self.down_until.lock().expect("not poisoned");
-        down_until.is_none_or(|until| Instant::now() >= until)
-    }
-
-    fn mark_down(&self, why: &Error) {
-        *self.down_until.lock().expect("not poisoned") = Some(Instant::now() + DOWN_FOR);
-        tracing::warn!(target: "bottles::replicas", "skipping replica {} for {DOWN_FOR:?}: {why}", self.db.target());
-    }
-
     /// Whether the replica has replayed `written`; asks it when the last answer is older.
     async fn caught_up(&self, written: u64) -> Result<bool> {
         if self.replayed.load(Ordering::Acquire) >= written {
@@ -95,17 +83,32 @@ impl Database {
         F: Future<Output = Result<T>>,
     {
         let written = self.replicas.written.load(Ordering::Acquire);
-        for replica in self.replicas.in_turn().filter(|replica| replica.up()) {
+        for replica in self.replicas.in_turn() {
+            let Some(using) = replica.health.try_use() else {
+                continue;
+            };
             let attempt = match replica.caught_up(written).await {
                 Ok(true) => read(&replica.db).await,
-                Ok(false) => continue,
+                Ok(false) => {
+                    using.answered();
+                    continue;
+                }
                 Err(err) => Err(err),
             };
             match attempt {
-                Err(err) if err.is_unavailable() => replica.mark_down(&err),
+                Err(err) if err.is_unavailable() => {
+                    let left_for = using.failed();
+                    let target = replica.db.target();
+                    tracing::warn!(target: "bottles::replicas", "skipping replica {target} for {left_for:?}: {err}");
+                }
                 // Replay cancelled the read (a recovery conflict); the primary has none.
-                Err(err) if err.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE) => {}
-                done => return done,
+                Err(err) if err.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE) => {
+                    using.answered();
+                }
+                done => {
+                    using.answered();
+                    return done;
+                }
             }
         }
         read(self).await
