@@ -75,9 +75,9 @@ impl Replica {
 impl Database {
     /// Runs `read` on a replica, or on the primary (this database) when there are none, all
     /// are down, or none has replayed this process's last write ([`Database::wrote`]). A
-    /// replica that fails to answer is left alone for a second and the read tried on the next
-    /// one, then on the primary: no read fails because a replica is gone. `read` may therefore
-    /// run more than once, so it should only read.
+    /// replica that fails to answer is left alone (a second, doubling while probes keep
+    /// failing) and the read tried on the next one, then on the primary: no read fails because
+    /// a replica is gone. `read` may therefore run more than once, so it should only read.
     pub async fn read<'a, T, F>(&'a self, read: impl Fn(&'a Database) -> F) -> Result<T>
     where
         F: Future<Output = Result<T>>,
