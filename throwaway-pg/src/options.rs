@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::{Error, Owner, io_error};
 
-/// Extra configuration for [`LocalServer::start_with`]: settings, `pg_hba.conf` rules and files
+/// Extra configuration for [`LocalServer::start_with`](crate::LocalServer::start_with): settings, `pg_hba.conf` rules and files
 /// (certificates, keys) placed in the data directory.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
