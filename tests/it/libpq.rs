@@ -51,15 +51,14 @@ fn fixture() -> &'static Fixture {
             .hba_rule("hostssl all certuser 127.0.0.1/32 cert")
             .hba_rule("host all alice 127.0.0.1/32 scram-sha-256");
         let server = LocalServer::start_with(&options).expect("a TLS server");
-        let setup = std::process::Command::new(throwaway_pg::program("psql"))
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &server.url(), "-c"])
-            .arg(format!(
-                "CREATE ROLE alice LOGIN CREATEDB PASSWORD '{PASSWORD}'; CREATE ROLE certuser LOGIN"
-            ))
-            .args(["-c", "CREATE DATABASE certdb OWNER certuser"])
-            .output()
-            .expect("psql");
-        assert!(setup.status.success(), "{setup:?}");
+        let roles = format!(
+            "CREATE ROLE alice LOGIN CREATEDB PASSWORD '{PASSWORD}'; CREATE ROLE certuser LOGIN"
+        );
+        server.sql(&roles).expect("create the roles");
+        // Apart: CREATE DATABASE cannot run in the same transaction as other statements.
+        server
+            .sql("CREATE DATABASE certdb OWNER certuser")
+            .expect("create certdb");
 
         let files = tempfile::tempdir().unwrap();
         for (name, contents) in [
@@ -94,19 +93,11 @@ fn port() -> u16 {
 /// A database of this test's own, owned by alice.
 fn alices_database() -> String {
     let name = format!("alice_{:016x}", rand::random::<u64>());
-    let created = std::process::Command::new(throwaway_pg::program("psql"))
-        .args([
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            &fixture().server.url(),
-            "-c",
-        ])
-        .arg(format!("CREATE DATABASE {name} OWNER alice"))
-        .output()
-        .expect("psql");
-    assert!(created.status.success(), "{created:?}");
+    let create = format!("CREATE DATABASE {name} OWNER alice");
+    fixture()
+        .server
+        .sql(&create)
+        .expect("create alice's database");
     name
 }
 

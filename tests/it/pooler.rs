@@ -32,12 +32,9 @@ fn bouncer() -> &'static (LocalServer, LocalBouncer) {
 fn database_through_bouncer() -> String {
     let (server, bouncer) = bouncer();
     let name = format!("pooled_{:016x}", rand::random::<u64>());
-    let created = std::process::Command::new(throwaway_pg::program("psql"))
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &server.url(), "-c"])
-        .arg(format!("CREATE DATABASE {name}"))
-        .output()
-        .expect("psql");
-    assert!(created.status.success(), "{created:?}");
+    server
+        .sql(&format!("CREATE DATABASE {name}"))
+        .expect("create the database");
     bouncer.url_for(&name)
 }
 

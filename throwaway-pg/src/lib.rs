@@ -156,6 +156,44 @@ fn free_port() -> Result<u16, Error> {
     Ok(port)
 }
 
+/// Runs `command` (named `what` in errors) to its end with no input: its output, trimmed, or
+/// `failed` applied to the last `lines` lines of what it printed on stderr.
+fn run(
+    command: &mut Command,
+    what: &str,
+    lines: usize,
+    failed: impl FnOnce(String) -> Error,
+) -> Result<String, Error> {
+    let output = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(io_error(format!("could not run {what}")))?;
+    if !output.status.success() {
+        return Err(failed(last_lines(
+            &String::from_utf8_lossy(&output.stderr),
+            lines,
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// Runs `sql` with `psql` (from [`program`]) on `url`: its output, unaligned, without headers.
+pub fn psql(url: &str, sql: &str) -> Result<String, Error> {
+    let mut command = Command::new(program("psql"));
+    command.args([
+        "-X",
+        "-q",
+        "-tA",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        url,
+        "-c",
+        sql,
+    ]);
+    run(&mut command, "psql", 3, Error::Sql)
+}
+
 fn last_lines(text: &str, count: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(count)..].join(" | ")

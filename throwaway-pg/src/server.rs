@@ -3,13 +3,13 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Stdio};
+use std::process::{Child, ChildStdin};
 use std::time::{Duration, Instant};
 
 use crate::options::{Options, configure};
 use crate::{
     BinDir, Error, Owner, SHUTDOWN_TIMEOUT, STARTUP_TIMEOUT, SUPERUSER, find_bin_dir, free_port,
-    io_error, last_lines, temp_root, watchdog,
+    io_error, last_lines, run, temp_root, watchdog,
 };
 
 /// A running throwaway PostgreSQL server. Dropping it stops the server and deletes its files.
@@ -33,8 +33,8 @@ impl LocalServer {
     /// [`LocalServer::start`] with extra settings, authentication rules or files.
     pub fn start_with(options: &Options) -> Result<Self, Error> {
         Self::create(options, |bin_dir, owner, data| {
-            let output = owner
-                .command(bin_dir.path().join("initdb"))
+            let mut initdb = owner.command(bin_dir.path().join("initdb"));
+            initdb
                 .arg("--pgdata")
                 .arg(data)
                 .args([
@@ -45,14 +45,8 @@ impl LocalServer {
                     "--encoding",
                     "UTF8",
                 ])
-                .args(["--locale", "C", "--no-sync", "--no-instructions"])
-                .stdin(Stdio::null())
-                .output()
-                .map_err(io_error("could not run initdb"))?;
-            if !output.status.success() {
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                return Err(Error::InitDb(last_lines(&stderr, 5)));
-            }
+                .args(["--locale", "C", "--no-sync", "--no-instructions"]);
+            run(&mut initdb, "initdb", 5, Error::InitDb)?;
             Ok(())
         })
     }
@@ -211,28 +205,9 @@ impl LocalServer {
         last_lines(&log, lines)
     }
 
-    /// Runs `sql` with psql as the superuser; its output, unaligned, without headers.
+    /// Runs `sql` with psql as the superuser ([`crate::psql`] on [`LocalServer::url`]).
     pub fn sql(&self, sql: &str) -> Result<String, Error> {
-        let output = std::process::Command::new(self.bin_dir().path().join("psql"))
-            .args([
-                "-X",
-                "-q",
-                "-tA",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-d",
-                &self.url(),
-                "-c",
-                sql,
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(io_error("could not run psql"))?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(Error::Sql(last_lines(&stderr, 3)));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+        crate::psql(&self.url(), sql)
     }
 
     /// A connection URL for `database` as the superuser (trust auth: no password).

@@ -1,11 +1,10 @@
 //! A streaming replica of a throwaway server: `pg_basebackup -R` from the primary, started as
 //! a hot standby on a port of its own; and promotion, for failover.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::options::Options;
-use crate::{Error, LocalServer, SUPERUSER, io_error, last_lines};
+use crate::{Error, LocalServer, SUPERUSER, run};
 
 impl LocalServer {
     /// A hot standby of `primary`, streaming from it (`pg_basebackup -R -X stream` as the
@@ -19,22 +18,15 @@ impl LocalServer {
     pub fn standby_of_with(primary: &LocalServer, options: &Options) -> Result<Self, Error> {
         let port = primary.port().to_string();
         Self::create(options, |bin_dir, owner, data| {
-            let output = owner
-                .command(bin_dir.path().join("pg_basebackup"))
+            let mut backup = owner.command(bin_dir.path().join("pg_basebackup"));
+            backup
                 .args(["-h", "127.0.0.1", "-p", &port, "-U", SUPERUSER])
                 .arg("-D")
                 .arg(data)
-                .args(["-R", "-X", "stream", "--no-sync", "-c", "fast"])
-                .stdin(Stdio::null())
-                .output()
-                .map_err(io_error("could not run pg_basebackup"))?;
-            if !output.status.success() {
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                return Err(Error::Startup(format!(
-                    "pg_basebackup failed: {}",
-                    last_lines(&stderr, 3)
-                )));
-            }
+                .args(["-R", "-X", "stream", "--no-sync", "-c", "fast"]);
+            run(&mut backup, "pg_basebackup", 3, |tail| {
+                Error::Startup(format!("pg_basebackup failed: {tail}"))
+            })?;
             // The copy's postmaster.pid is the primary's, and it must not be taken for ours.
             let _ = std::fs::remove_file(data.join("postmaster.pid"));
             Ok(())
@@ -44,21 +36,11 @@ impl LocalServer {
     /// Ends recovery (`pg_ctl promote`): the standby takes writes from now on. Returns once it
     /// does.
     pub fn promote(&self) -> Result<(), Error> {
-        let output = self
-            .owner()
-            .command(self.bin_dir().path().join("pg_ctl"))
-            .args(["promote", "-w", "-D"])
-            .arg(self.data_dir())
-            .stdin(Stdio::null())
-            .output()
-            .map_err(io_error("could not run pg_ctl"))?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(Error::Startup(format!(
-                "pg_ctl promote failed: {}",
-                last_lines(&stderr, 3)
-            )));
-        }
+        let mut promote = self.owner().command(self.bin_dir().path().join("pg_ctl"));
+        promote.args(["promote", "-w", "-D"]).arg(self.data_dir());
+        run(&mut promote, "pg_ctl", 3, |tail| {
+            Error::Startup(format!("pg_ctl promote failed: {tail}"))
+        })?;
         // `-w` waited for the end of recovery, which removes standby.signal.
         if self.data_dir().join("standby.signal").exists() {
             return Err(Error::Startup("the standby did not leave recovery".into()));

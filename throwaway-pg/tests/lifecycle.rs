@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use throwaway_pg::LocalServer;
+use throwaway_pg::{LocalServer, psql};
 
 fn accepts_tcp(port: u16) -> bool {
     TcpStream::connect(("127.0.0.1", port)).is_ok()
@@ -111,17 +111,6 @@ fn a_stopped_server_keeps_its_files_and_port_and_starts_again() {
 }
 
 /// `psql -Atc SQL` against `url`: its output, or its error.
-fn psql(url: &str, sql: &str) -> Result<String, String> {
-    let output = Command::new(throwaway_pg::program("psql"))
-        .args(["-X", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql])
-        .output()
-        .expect("psql");
-    match output.status.success() {
-        true => Ok(String::from_utf8_lossy(&output.stdout).trim().to_string()),
-        false => Err(String::from_utf8_lossy(&output.stderr).to_string()),
-    }
-}
-
 #[test]
 fn a_standby_streams_from_its_primary_refuses_writes_and_takes_them_once_promoted() {
     let primary = LocalServer::start().expect("primary");
@@ -145,7 +134,9 @@ fn a_standby_streams_from_its_primary_refuses_writes_and_takes_them_once_promote
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let refused = psql(&standby.url(), "INSERT INTO t VALUES (3)").unwrap_err();
+    let refused = psql(&standby.url(), "INSERT INTO t VALUES (3)")
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("read-only transaction"), "{refused}");
     drop(primary);
     standby.promote().expect("promote");
