@@ -29,7 +29,7 @@ use std::sync::Arc;
 use crate::config::ConnectOptions;
 use crate::error::ConnectFailure;
 use crate::mode::Mode;
-use crate::wire::{Startup, Tap, Tapped};
+use crate::wire::{Gate, Startup, Tap, Tapped};
 
 /// One place to try: an address, the name to verify TLS against, and a port.
 struct Target {
@@ -59,7 +59,7 @@ pub(crate) async fn connect(
     options: &ConnectOptions,
     tls: &MakeRustlsConnect,
     timeout: Duration,
-    mode: &Mode,
+    mode: &Arc<Mode>,
 ) -> Result<ClientWrapper, ConnectFailure> {
     let timeout = options.connect_timeout(timeout);
     let mut failures: Vec<(String, Cause)> = Vec::new();
@@ -182,7 +182,7 @@ async fn connect_to(
     target: &Target,
     options: &ConnectOptions,
     tls: &MakeRustlsConnect,
-    mode: &Mode,
+    mode: &Arc<Mode>,
 ) -> Result<ClientWrapper, Cause> {
     let mut pg = options.pg.clone();
     if let (Some(limit), false) = (mode.statement_timeout(), mode.unprepared()) {
@@ -214,7 +214,8 @@ async fn connect_to(
     };
     let started = Arc::new(Startup::default());
     let sink = crate::echo::enabled().then_some(crate::echo::finished as fn(&_));
-    let stream = Tapped::new(socket, Some(Tap::new(sink, started.clone())));
+    let gate = mode.can_run_unprepared().then(|| Gate::new(mode.clone()));
+    let stream = Tapped::new(socket, Some(Tap::new(sink, started.clone(), gate)));
     let mut make_tls = tls.clone();
     let Ok(tls) = MakeTlsConnect::<Socket>::make_tls_connect(&mut make_tls, &target.server_name);
     let (client, connection) = pg

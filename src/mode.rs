@@ -59,6 +59,11 @@ impl Mode {
         self.unprepared.load(Ordering::Acquire)
     }
 
+    /// Whether statements may ever run unprepared (not when `statement_cache_size` > 0).
+    pub(crate) fn can_run_unprepared(&self) -> bool {
+        self.forced != Some(true)
+    }
+
     /// Whether to look for a pooler on each new connection.
     pub(crate) fn detects(&self) -> bool {
         self.forced.is_none() && !self.unprepared()

@@ -52,6 +52,44 @@ impl Framer {
     }
 }
 
+impl Framer {
+    /// How many of `bytes`, fed next, run through the end of the first message whose kind
+    /// `ends` accepts; `None` when no such message ends within them. Changes nothing.
+    pub(crate) fn through_next(&self, bytes: &[u8], ends: impl Fn(u8) -> bool) -> Option<usize> {
+        let (mut header, mut header_len) = (self.header, self.header_len);
+        let mut remaining = self.remaining;
+        let mut at = 0;
+        while at < bytes.len() {
+            if header_len < HEADER {
+                let take = (HEADER - header_len).min(bytes.len() - at);
+                header[header_len..header_len + take].copy_from_slice(&bytes[at..at + take]);
+                header_len += take;
+                at += take;
+                if header_len == HEADER {
+                    let length = u32::from_be_bytes(header[1..].try_into().expect("4 bytes"));
+                    remaining = (length as usize).saturating_sub(4);
+                }
+            } else {
+                let take = remaining.min(bytes.len() - at);
+                remaining -= take;
+                at += take;
+            }
+            if header_len == HEADER && remaining == 0 {
+                if ends(header[0]) {
+                    return Some(at);
+                }
+                header_len = 0;
+            }
+        }
+        None
+    }
+
+    /// Whether the next byte fed starts a message (and is its kind).
+    pub(crate) fn at_message_start(&self) -> bool {
+        self.header_len == 0
+    }
+}
+
 /// Reads a message body: integers are big-endian, strings NUL-terminated. Every read of a
 /// malformed body yields `None` instead of panicking.
 pub(crate) struct Body<'a>(pub &'a [u8]);
@@ -125,6 +163,28 @@ mod tests {
                 "in chunks of {chunk}"
             );
         }
+    }
+
+    #[test]
+    fn through_next_finds_where_a_message_of_a_kind_ends_even_mid_message() {
+        let stream = [
+            message(b'P', b"SELECT 1\0\0\0"),
+            message(b'S', b""),
+            message(b'Q', b"BEGIN\0"),
+        ]
+        .concat();
+        let sync_end = message(b'P', b"SELECT 1\0\0\0").len() + 5;
+        let framer = Framer::default();
+        assert_eq!(framer.through_next(&stream, |k| k == b'S'), Some(sync_end));
+        assert_eq!(framer.through_next(&stream, |k| k == b'Z'), None);
+        // Part of the stream already fed: the count starts where the framer stands.
+        let mut fed = Framer::default();
+        fed.feed(&stream[..3], |_| false, |_, _| {});
+        assert!(!fed.at_message_start());
+        assert_eq!(
+            fed.through_next(&stream[3..], |k| k == b'S'),
+            Some(sync_end - 3)
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod conversation;
 mod framer;
+mod gate;
 mod values;
 
 use std::io;
@@ -24,6 +25,7 @@ use tokio_postgres::tls::{ChannelBinding, TlsStream};
 use conversation::{Conversation, reads_backend, reads_frontend};
 pub(crate) use conversation::{Finished, Outcome};
 use framer::Framer;
+pub(crate) use gate::Gate;
 pub(crate) use values::render;
 
 /// The `SSLRequest` message: after it, the server answers with a single byte, not a message.
@@ -49,9 +51,11 @@ impl<S> Tapped<S> {
 /// Reads the conversation and hands each finished statement to its sink, if it has one. During
 /// start-up (TLS, authentication) it reads only the server's messages, and keeps the process id
 /// of its `BackendKeyData`; nothing the client sends to sign in is ever read. The log starts
-/// once the connection is [`Tap::arm`]ed, after bottles' own set-up statements.
+/// once the connection is armed ([`Startup::armed`]), after bottles' own set-up statements.
+/// With a [`Gate`], it also holds requests back behind a transaction pooler.
 pub(crate) struct Tap {
     sink: Option<fn(&Finished)>,
+    gate: Option<Gate>,
     started: Arc<Startup>,
     live: bool,
     wrote_anything: bool,
@@ -74,9 +78,14 @@ pub(crate) struct Startup {
 
 impl Tap {
     /// A tap that logs finished statements to `sink` (none: it only watches start-up).
-    pub(crate) fn new(sink: Option<fn(&Finished)>, started: Arc<Startup>) -> Box<Self> {
+    pub(crate) fn new(
+        sink: Option<fn(&Finished)>,
+        started: Arc<Startup>,
+        gate: Option<Gate>,
+    ) -> Box<Self> {
         Box::new(Self {
             sink,
+            gate,
             started,
             live: false,
             wrote_anything: false,
@@ -94,9 +103,28 @@ impl Tap {
         self
     }
 
-    /// Whether the tap has nothing left to do: start-up is over and there is no log.
+    /// Whether the tap has nothing left to do: start-up is over, and there is no log or gate.
     fn done(&self) -> bool {
-        self.live && self.sink.is_none()
+        self.live && self.sink.is_none() && self.gate.is_none()
+    }
+
+    /// How many of `bytes` may be written now: all of them, or (behind a pooler) those through
+    /// the end of the next request once every earlier request has been answered.
+    fn poll_writable(&mut self, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<usize> {
+        let Some(gate) = self
+            .gate
+            .as_mut()
+            .filter(|gate| self.live && gate.engaged())
+        else {
+            return Poll::Ready(bytes.len());
+        };
+        let next_kind = self
+            .frontend
+            .at_message_start()
+            .then(|| bytes.first().copied());
+        ready!(gate.poll_open(cx, next_kind.flatten()));
+        let through = self.frontend.through_next(bytes, Gate::ends_request);
+        Poll::Ready(through.unwrap_or(bytes.len()))
     }
 
     fn sent(&mut self, bytes: &[u8]) {
@@ -108,7 +136,11 @@ impl Tap {
             return;
         }
         let (now, armed, conversation) = (Instant::now(), self.armed(), &mut self.conversation);
+        let gate = &mut self.gate;
         self.frontend.feed(bytes, reads_frontend, |kind, body| {
+            if let Some(gate) = gate.as_mut() {
+                gate.sent(kind);
+            }
             if armed {
                 conversation.sent(kind, body, now);
             }
@@ -126,6 +158,7 @@ impl Tap {
         }
         let (now, sink, armed) = (Instant::now(), self.sink, self.armed());
         let (live, started, conversation) = (&mut self.live, &self.started, &mut self.conversation);
+        let gate = &mut self.gate;
         let keep = |kind| reads_backend(kind) || kind == b'K';
         self.backend.feed(bytes, keep, |kind, body| {
             if !*live {
@@ -136,7 +169,12 @@ impl Tap {
                     let _ = pid.map(|pid| started.backend_key_pid.set(pid));
                 }
                 *live = kind == b'Z';
-            } else if armed {
+                return;
+            }
+            if let Some(gate) = gate.as_mut() {
+                gate.received(kind);
+            }
+            if armed {
                 let finished = conversation.received(kind, body, now);
                 if let (Some(finished), Some(sink)) = (finished, sink) {
                     sink(&finished);
@@ -170,7 +208,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tapped<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let written = ready!(Pin::new(&mut self.inner).poll_write(cx, buf))?;
+        let allowed = match &mut self.tap {
+            Some(tap) => ready!(tap.poll_writable(cx, buf)),
+            None => buf.len(),
+        };
+        let written = ready!(Pin::new(&mut self.inner).poll_write(cx, &buf[..allowed]))?;
         if let Some(tap) = &mut self.tap {
             tap.sent(&buf[..written]);
         }
