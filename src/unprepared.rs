@@ -4,9 +4,10 @@
 //! starts by deallocating whatever an earlier one left on the server connection, and ends by
 //! deallocating its own, so prepared names never clash and none outlives its transaction.
 //!
-//! Calls on one client take turns. A call whose rows are read as a stream after it returns
-//! sends its `COMMIT` right behind the query, without waiting for it: the server commits as soon
-//! as the query has run, and the pooler frees the server connection while the rows are read.
+//! Calls on one client take turns, and the connection itself sends one request at a time
+//! ([`crate::wire::Gate`]). A call whose rows are read as a stream after it returns queues its
+//! `COMMIT` without waiting for it: it goes out once the rows are all in, and the pooler frees
+//! the server connection after it.
 
 use futures::FutureExt;
 use tokio::sync::Mutex;
@@ -46,9 +47,9 @@ impl Calls {
         let (opened, result) = tokio::join!(client.batch_execute(&opening), call(client));
         match (opened, result) {
             (Ok(()), Ok(value)) if reads == Reads::Later => {
-                // The query has been sent and bound; the rest goes out behind it now. If the
-                // query fails while its rows are read, the transaction is left aborted and the
-                // second COMMIT ends it; otherwise that one is a no-op.
+                // The query has been sent and bound; the rest is queued behind it. If the query
+                // fails while its rows are read, the transaction is left aborted and the second
+                // COMMIT ends it; otherwise that one is a no-op.
                 send_without_waiting(client, FINISH);
                 send_without_waiting(client, "COMMIT");
                 Ok(value)
