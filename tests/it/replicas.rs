@@ -21,13 +21,8 @@ const REPLAY_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A primary and a hot standby streaming from it.
 async fn primary_and_standby() -> (LocalServer, LocalServer) {
-    tokio::task::spawn_blocking(|| {
-        let primary = LocalServer::start().expect("a primary");
-        let standby = LocalServer::standby_of(&primary).expect("a standby");
-        (primary, standby)
-    })
-    .await
-    .unwrap()
+    let servers = tokio::task::spawn_blocking(LocalServer::primary_and_standby);
+    servers.await.unwrap().expect("a primary and its standby")
 }
 
 /// Runs a blocking step (psql, pg_ctl) without stalling the runtime's other tasks.
@@ -158,8 +153,7 @@ async fn a_replica_stopped_mid_load_fails_no_read_and_is_used_again_once_back() 
 
 #[test]
 fn the_command_line_reads_on_replicas_and_refuses_writes_at_a_standby_in_one_line() {
-    let primary = LocalServer::start().expect("a primary");
-    let standby = LocalServer::standby_of(&primary).expect("a standby");
+    let (primary, standby) = LocalServer::primary_and_standby().expect("a primary and its standby");
     let cwd = tempfile::tempdir().unwrap();
     let report = |output: std::process::Output| -> serde_json::Value {
         assert!(output.status.success(), "{}", stderr(&output));

@@ -14,6 +14,13 @@ impl LocalServer {
         Self::standby_of_with(primary, &Options::default())
     }
 
+    /// A new server and a hot standby of it: `(primary, standby)`.
+    pub fn primary_and_standby() -> Result<(Self, Self), Error> {
+        let primary = Self::start()?;
+        let standby = Self::standby_of(&primary)?;
+        Ok((primary, standby))
+    }
+
     /// [`LocalServer::standby_of`] with settings of its own.
     pub fn standby_of_with(primary: &LocalServer, options: &Options) -> Result<Self, Error> {
         let port = primary.port().to_string();

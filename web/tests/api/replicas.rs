@@ -14,14 +14,13 @@ use crate::helpers::{TestApp, json, spawn_app_with, spawn_app_with_replicas};
 
 const REPLAY_TIMEOUT: Duration = Duration::from_secs(20);
 
+async fn primary_and_standby() -> (LocalServer, LocalServer) {
+    let servers = tokio::task::spawn_blocking(LocalServer::primary_and_standby);
+    servers.await.unwrap().expect("a primary and its standby")
+}
+
 async fn app_with_a_replica() -> (LocalServer, LocalServer, TestApp) {
-    let (primary, standby) = tokio::task::spawn_blocking(|| {
-        let primary = LocalServer::start().expect("a primary");
-        let standby = LocalServer::standby_of(&primary).expect("a standby");
-        (primary, standby)
-    })
-    .await
-    .unwrap();
+    let (primary, standby) = primary_and_standby().await;
     let replicas = [standby.url()];
     let replicas: Vec<&str> = replicas.iter().map(String::as_str).collect();
     let app = spawn_app_with_replicas(
@@ -123,13 +122,7 @@ async fn a_replica_stopped_under_load_costs_no_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_failover_posts_land_on_the_promoted_standby() {
-    let (mut primary, standby) = tokio::task::spawn_blocking(|| {
-        let primary = LocalServer::start().expect("a primary");
-        let standby = LocalServer::standby_of(&primary).expect("a standby");
-        (primary, standby)
-    })
-    .await
-    .unwrap();
+    let (mut primary, standby) = primary_and_standby().await;
     let url = LocalServer::read_write_url(&[&primary, &standby]);
     let options = PoolOptions {
         connect_timeout: Duration::from_secs(2),
