@@ -58,7 +58,7 @@ impl Write for Shared {
 async fn seeded_and_captured() -> (TestDb, Captured, Database) {
     let test = TestDb::seeded().await;
     let captured = Captured::start();
-    let db = Database::open(Some(&test.url)).await.unwrap();
+    let db = bottles::open(Some(&test.url)).await.unwrap();
     (test, captured, db)
 }
 

@@ -179,7 +179,7 @@ async fn the_pool_survives_a_server_restart_under_load() {
                             .await
                             .map(|m| m.len())
                             .map_err(Error::from),
-                        Err(err) => Err(err),
+                        Err(err) => Err(err.into()),
                     };
                     match result {
                         Ok(33) => ok += 1,
@@ -273,7 +273,10 @@ async fn an_exhausted_pool_waits_its_timeout_then_says_so() {
     let (waited, _) = tokio::join!(db.client(), busy);
     let elapsed = started.elapsed();
     let err = waited.expect_err("no connection was free");
-    assert!(matches!(err, Error::PoolTimeout { .. }), "{err:?}");
+    assert!(
+        matches!(err, bottles_core::Error::PoolTimeout { .. }),
+        "{err:?}"
+    );
     assert!(
         err.to_string()
             .starts_with("timed out after 300ms waiting for a free connection to postgres://"),

@@ -1,6 +1,7 @@
-//! Test harness: every test gets its own freshly created database (random name, dropped when
-//! the test ends) on the server at `DATABASE_URL`, or on a throwaway server this test binary
-//! starts once and that disappears when the binary exits.
+//! Test harness: every test gets its own freshly created database (a
+//! [`throwaway_pg::ScratchDatabase`], dropped when the test ends) on the server at
+//! `DATABASE_URL`, or on a throwaway server this test binary starts once and that disappears
+//! when the binary exits.
 //!
 //! `TEST_LOG=1 cargo test` shows the statement log of every test (add `-- --nocapture` to see
 //! it for passing tests too).
@@ -14,7 +15,7 @@ use bottles::codegen::queries::messages::{Message, count_messages, messages_from
 use bottles::codegen::queries::users::count_users;
 use bottles::{Client, Database, SeedPlan, UserWithMessages};
 use futures::TryStreamExt;
-use tokio_postgres::NoTls;
+use throwaway_pg::ScratchDatabase;
 
 /// The server every database of this test binary is created on.
 pub fn admin_url() -> &'static str {
@@ -37,35 +38,29 @@ pub fn init_test_log() {
     });
 }
 
-async fn admin_client() -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(admin_url(), NoTls)
-        .await
-        .expect("connect as admin");
-    tokio::spawn(connection);
-    client
-}
-
 /// A fresh, empty database of this test's own.
 pub struct TestDb {
     pub name: String,
     pub url: String,
     pub db: Database,
+    /// Declared last: the pool's connections close before the database is dropped.
+    _scratch: ScratchDatabase,
 }
 
 impl TestDb {
     pub async fn empty() -> Self {
         init_test_log();
-        let name = format!("bottles_test_{:016x}", rand::random::<u64>());
-        admin_client()
-            .await
-            .batch_execute(&format!(r#"CREATE DATABASE "{name}""#))
-            .await
-            .expect("create db");
-        let url = throwaway_pg::with_database(admin_url(), &name);
-        let db = Database::open(Some(&url))
+        let scratch = ScratchDatabase::create(admin_url(), "bottles_test").expect("create db");
+        let (name, url) = (scratch.name().to_string(), scratch.url().to_string());
+        let db = bottles::open(Some(&url))
             .await
             .expect("open the test database");
-        Self { name, url, db }
+        Self {
+            name,
+            url,
+            db,
+            _scratch: scratch,
+        }
     }
 
     /// A database after `bottles reset` and `bottles seed`.
@@ -97,27 +92,6 @@ impl TestDb {
     /// (users, messages) in the tables now.
     pub async fn counts(&self) -> (i64, i64) {
         counts(&self.client().await).await
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        // Drop runs outside any async context we could borrow, so use a short-lived runtime.
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
-                admin_client().await.batch_execute(&sql).await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("warning: could not drop test database {}", self.name);
-        }
     }
 }
 

@@ -283,7 +283,10 @@ async fn a_nul_byte_in_a_name_is_a_clear_error_not_a_panic() {
         direct.map(|_| ()).map_err(Error::from),
     ] {
         let err = result.expect_err("PostgreSQL text cannot hold NUL");
-        assert!(matches!(err, Error::Statement { .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::Database(bottles_core::Error::Statement { .. })),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("0x00"), "{err}");
     }
     assert_untouched(&test).await;

@@ -39,7 +39,7 @@ async fn reading_on_standby(primary: &LocalServer, standby: &LocalServer) -> Dat
 
 /// Users and messages, counted wherever [`Database::read`] sends the read.
 async fn read_counts(db: &Database) -> (i64, i64) {
-    let read = db.read(async |db| Ok(counts(&db.client().await?).await));
+    let read = db.read(async |db| -> bottles::Result<_> { Ok(counts(&db.client().await?).await) });
     read.await.expect("a read")
 }
 
@@ -109,7 +109,7 @@ async fn a_replica_stopped_mid_load_fails_no_read_and_is_used_again_once_back() 
                 let mut reads = 0;
                 while Instant::now() < stop_at {
                     // Half on pooled connections, half on shared ones.
-                    let elis = db.read(async |db| {
+                    let elis = db.read(async |db| -> bottles::Result<_> {
                         let statement = messages_from_user();
                         Ok(if i % 2 == 0 {
                             statement.bind(&db.client().await?, &"Eli").all().await?

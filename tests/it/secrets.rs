@@ -4,7 +4,7 @@
 use std::process::Output;
 use std::sync::OnceLock;
 
-use bottles::{Database, Error};
+use bottles::Database;
 use throwaway_pg::{LocalServer, Options};
 
 use crate::helpers::{assert_one_line_error, bottles, stderr, stdout};
@@ -129,7 +129,10 @@ async fn debug_and_display_of_databases_and_errors_hold_no_password() {
     let err = Database::open(Some(&url("alice", "wrong-pw-7", "")))
         .await
         .expect_err("wrong password");
-    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    assert!(
+        matches!(err, bottles_core::Error::Connect { .. }),
+        "{err:?}"
+    );
     for text in [format!("{err}"), format!("{err:?}"), format!("{err:#?}")] {
         assert!(
             !text.contains("wrong-pw-7") && !text.contains(PASSWORD),

@@ -70,14 +70,20 @@ impl IntoResponse for ApiError {
 impl From<bottles::Error> for ApiError {
     fn from(err: bottles::Error) -> Self {
         if unavailable(&err) {
-            tracing::warn!(target: crate::ACCESS_LOG_TARGET, "database unavailable: {err}");
+            tracing::warn!(target: crate::access::ACCESS_LOG_TARGET, "database unavailable: {err}");
             return Self::unavailable("the database is unavailable; try again shortly");
         }
         if err.code() == Some(&SqlState::QUERY_CANCELED) {
             return Self::unavailable("the database took too long to answer; try again shortly");
         }
-        tracing::error!(target: crate::ACCESS_LOG_TARGET, "internal error: {err}");
+        tracing::error!(target: crate::access::ACCESS_LOG_TARGET, "internal error: {err}");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    }
+}
+
+impl From<bottles_core::Error> for ApiError {
+    fn from(err: bottles_core::Error) -> Self {
+        bottles::Error::from(err).into()
     }
 }
 
@@ -92,5 +98,9 @@ impl From<tokio_postgres::Error> for ApiError {
 /// (as during a failover, until the pool reaches the promoted server).
 fn unavailable(err: &bottles::Error) -> bool {
     use bottles::Error;
-    err.is_unavailable() || matches!(err, Error::MissingTables(_) | Error::ReadOnlyServer(_))
+    err.is_unavailable()
+        || matches!(
+            err,
+            Error::MissingTables(_) | Error::Database(bottles_core::Error::ReadOnlyServer(_))
+        )
 }

@@ -10,6 +10,9 @@ use serde::de::DeserializeOwned;
 
 use crate::errors::ApiError;
 
+/// The largest request body taken, in bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 /// A JSON request body.
 pub struct Json<T>(pub T);
 
@@ -25,10 +28,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             {
                 Err(ApiError::new(
                     err.status(),
-                    format!(
-                        "the request body is over {} KB",
-                        crate::routes::BODY_LIMIT / 1024
-                    ),
+                    format!("the request body is over {} KB", BODY_LIMIT / 1024),
                 ))
             }
             Err(err) => Err(ApiError::new(err.status(), err.body_text())),

@@ -4,12 +4,11 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use bottles::cli::{DatabaseArgs, parse_duration, say};
-use bottles::{PoolOptions, SeedPlan};
-use bottles_web::ServiceOptions;
+use bottles::PoolOptions;
+use bottles::cli::{DatabaseArgs, fail, parse_duration, say};
+use bottles_web::{Application, ServiceOptions};
 use clap::{CommandFactory, FromArgMatches, Parser};
 
 /// Serve the notebook's users and messages as JSON over HTTP
@@ -63,7 +62,7 @@ impl Args {
             size: Self::per_cores(self.pool_size, 4),
             shared: Self::per_cores(self.shared_connections, 1),
             wait_timeout: self.request_timeout,
-            ..PoolOptions::default()
+            ..bottles::pool_options()
         };
         let mut options = self.database.pool_options(defaults);
         let limit = options
@@ -111,28 +110,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn fail(message: &str) -> ExitCode {
-    say(&format!("error: {message}"));
-    ExitCode::FAILURE
-}
-
 async fn run(args: Args) -> Result<(), String> {
     let db = tokio::select! {
         db = args.database.open(args.pool_options()) => db.map_err(|err| err.to_string())?,
         () = shutdown_signal() => return Ok(()),
     };
+    #[cfg(feature = "throwaway")]
     if let Some(server) = db.local_server() {
         say(&format!(
             "bottles-web: no DATABASE_URL, so serving the notebook's data from a throwaway PostgreSQL at {} (removed on exit)",
             server.url()
         ));
-        let mut client = db.client().await.map_err(|err| err.to_string())?;
-        bottles::reset(&mut client)
-            .await
-            .map_err(|err| err.to_string())?;
-        let seeded = bottles::seed(&mut client, &SeedPlan::notebook()).await;
-        seeded.map_err(|err| err.to_string())?;
-        db.wrote().await.map_err(|err| err.to_string())?;
+        let filled = bottles_web::fill_with_notebook(&db).await;
+        filled.map_err(|err| err.to_string())?;
     }
     let replicas = db.replica_targets();
     if !replicas.is_empty() {
@@ -142,16 +132,12 @@ async fn run(args: Args) -> Result<(), String> {
             db.target()
         ));
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|err| format!("could not listen on {}: {err}", args.listen))?;
-    let address = listener.local_addr().map_err(|err| err.to_string())?;
-    say(&format!("listening on http://{address}"));
     let options = ServiceOptions {
         request_timeout: args.request_timeout,
     };
-    let app = bottles_web::router(Arc::new(db), options);
-    let served = bottles_web::serve(listener, app, shutdown_signal()).await;
+    let app = Application::build(db, args.listen, options).await?;
+    say(&format!("listening on http://{}", app.address()));
+    let served = app.run_until(shutdown_signal()).await;
     served.map_err(|err| format!("the server failed: {err}"))
 }
 

@@ -33,10 +33,8 @@ use tokio_postgres::error::SqlState;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::errors::ApiError;
-use crate::extract::{Id, Json, Query, checked_text};
+use crate::extract::{BODY_LIMIT, Id, Json, Query, checked_text};
 
-/// The largest request body taken, in bytes.
-pub const BODY_LIMIT: usize = 64 * 1024;
 /// The longest user name and message content, in characters.
 const NAME_LIMIT: usize = 200;
 const CONTENT_LIMIT: usize = 10_000;
@@ -114,7 +112,7 @@ struct Stats {
 
 async fn stats(State(db): Db) -> Result<axum::Json<Stats>, ApiError> {
     // Counting scans whole tables: a pooled connection, so no one waits behind it.
-    let stats = db.read(async |db| {
+    let stats = db.read(async |db| -> bottles::Result<Stats> {
         let client = db.client().await?;
         let (count_users, count_messages) = (count_users(), count_messages());
         let (users, messages) = tokio::try_join!(
@@ -184,7 +182,7 @@ async fn messages(
         )));
     }
     let after_id = query.after_id.unwrap_or(0);
-    let messages = db.read(async |db| {
+    let messages = db.read(async |db| -> bottles::Result<Vec<Message>> {
         let client = db.shared_client().await?;
         let page = messages_from_user_after();
         Ok(page.bind(&client, &name, &after_id, &limit).all().await?)

@@ -20,14 +20,14 @@ pub async fn stream_all(db: &Database) -> Result<Response, ApiError> {
     // response, and on a replica a reason to try the next one; after it the status is sent,
     // and a failure can only cut the body short.
     let (first, chunks) = db
-        .read(async |db| {
+        .read(async |db| -> bottles::Result<_> {
             let mut chunks = Box::pin(chunks(db.client().await?));
             let first = chunks.next().await.transpose()?;
             Ok((first, chunks))
         })
         .await?;
     let rest = chunks.map_err(|err| {
-        tracing::warn!(target: crate::ACCESS_LOG_TARGET, "GET /users cut short: {err}");
+        tracing::warn!(target: crate::access::ACCESS_LOG_TARGET, "GET /users cut short: {err}");
         std::io::Error::other(err.to_string())
     });
     let body = Body::from_stream(stream::iter(first.map(Ok)).chain(rest));

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cornucopia::config::Config;
+use cornucopia::config::{Config, StaticFile};
 
 /// The repository root (this crate lives in `xtask/`).
 pub fn repo_root() -> PathBuf {
@@ -23,6 +23,13 @@ pub fn config() -> Result<Config, String> {
         Config::from_file(&path).map_err(|err| format!("{}: {err}", path.display()))?;
     config.queries = root.join(&config.queries);
     config.destination = root.join(&config.destination);
+    for file in &mut config.static_files {
+        match file {
+            StaticFile::Simple(path) | StaticFile::Detailed { path, .. } => {
+                *path = root.join(&*path)
+            }
+        }
+    }
     Ok(config)
 }
 

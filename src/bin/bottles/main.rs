@@ -10,8 +10,8 @@ mod report;
 use std::io::Write;
 use std::process::ExitCode;
 
-use bottles::cli::say;
-use bottles::{Database, Error, PoolOptions};
+use bottles::cli::{fail, say};
+use bottles::{Database, Error};
 use clap::{CommandFactory, FromArgMatches};
 use serde::Serialize;
 
@@ -62,14 +62,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn fail(message: &str) -> ExitCode {
-    say(&format!("error: {message}"));
-    ExitCode::FAILURE
-}
-
 /// Opens the database, runs the chosen steps and returns what to print, or the error's line.
 async fn run(cli: Cli) -> Result<String, String> {
-    let db = cli.database.open(PoolOptions::default()).await;
+    let db = cli.database.open(bottles::pool_options()).await;
     let db = db.map_err(|err| err.to_string())?;
     let command = cli.command.unwrap_or_else(Command::notebook);
     if let Some(server) = db.local_server() {

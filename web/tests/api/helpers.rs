@@ -1,10 +1,10 @@
 //! `spawn_app`: the service on a free port over a freshly seeded database of the test's own
-//! (on `DATABASE_URL`, or on one throwaway server per test binary), and a client for it.
+//! (a [`ScratchDatabase`] on `DATABASE_URL`, or on one throwaway server per test binary),
+//! started the way `main` starts it ([`Application`]), and a client for it.
 
-use std::sync::Arc;
-
-use bottles::{Database, PoolOptions, SeedPlan};
-use bottles_web::ServiceOptions;
+use bottles::{Database, PoolOptions};
+use bottles_web::{Application, ServiceOptions};
+use throwaway_pg::ScratchDatabase;
 use tokio_postgres::NoTls;
 
 pub fn admin_url() -> &'static str {
@@ -25,15 +25,14 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The test's database, for checking what the service wrote.
     pub db_url: String,
-    db_name: String,
-    admin_url: String,
+    _database: ScratchDatabase,
 }
 
 /// The service over the notebook's data, with default settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(
         admin_url(),
-        PoolOptions::default(),
+        bottles::pool_options(),
         ServiceOptions::default(),
     )
     .await
@@ -61,38 +60,26 @@ pub async fn spawn_app_with_replicas(
     options: PoolOptions,
     service: ServiceOptions,
 ) -> TestApp {
-    let db_name = format!("web_test_{:016x}", rand::random::<u64>());
-    let created = admin(admin_url)
-        .await
-        .batch_execute(&format!(r#"CREATE DATABASE "{db_name}""#))
-        .await;
-    created.expect("create the test database");
-    let db_url = throwaway_pg::with_database(admin_url, &db_name);
+    let database =
+        ScratchDatabase::create(admin_url, "web_test").expect("create the test database");
+    let db_url = database.url().to_string();
     let replicas: Vec<String> = replica_admin_urls
         .iter()
-        .map(|url| throwaway_pg::with_database(url, &db_name))
+        .map(|url| throwaway_pg::with_database(url, database.name()))
         .collect();
     let db = Database::open_with_replicas(Some(&db_url), &replicas, options)
         .await
         .expect("open the test database");
-    let mut client = db.client().await.unwrap();
-    bottles::reset(&mut client).await.unwrap();
-    bottles::seed(&mut client, &SeedPlan::notebook())
-        .await
-        .unwrap();
-    drop(client);
-    db.wrote().await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let app = bottles_web::router(Arc::new(db), service);
-    let serving = bottles_web::serve(listener, app, std::future::pending());
-    tokio::spawn(async move { serving.await.expect("serve") });
+    bottles_web::fill_with_notebook(&db).await.unwrap();
+    let listen = "127.0.0.1:0".parse().unwrap();
+    let app = Application::build(db, listen, service).await.unwrap();
+    let address = format!("http://{}", app.address());
+    tokio::spawn(async move { app.run_until(std::future::pending()).await.expect("serve") });
     TestApp {
         address,
         http: reqwest::Client::new(),
         db_url,
-        db_name,
-        admin_url: admin_url.to_string(),
+        _database: database,
     }
 }
 
@@ -121,23 +108,6 @@ impl TestApp {
     /// A client connection to the test's database, as an admin would open one.
     pub async fn sql(&self) -> tokio_postgres::Client {
         admin(&self.db_url).await
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let (name, url) = (self.db_name.clone(), self.admin_url.clone());
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
-                let _ = admin(&url).await.batch_execute(&sql).await;
-            })
-        })
-        .join();
     }
 }
 

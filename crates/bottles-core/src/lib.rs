@@ -1,0 +1,48 @@
+//! bottles-core: what a SQL-first data layer on cornucopia needs besides its SQL, for any
+//! cornucopia-generated crate.
+//!
+//! - [`connection`]: settings read the way libpq reads them ([`ConnectOptions`]: URL or
+//!   `key=value`, service file, `PG*`, `~/.pgpass`), TLS by a typed [`SslMode`].
+//! - The statement log ([`LOG_TARGET`]), read off the wire so it sees every statement, with the
+//!   application's [`Statements`] to name them.
+//! - Transaction poolers (PgBouncer) detected and handled with no setting.
+//! - A [`Database`]: a primary [`Node`] with pooled [`Client`]s and pipelined
+//!   [`SharedClient`]s, and read replicas ([`Database::read`]).
+//!
+//! A generated crate runs its queries on the core's clients once it holds one line, copied in
+//! by cornucopia (`cornucopia.toml`):
+//!
+//! ```toml
+//! [manifest.lib]
+//! path = "src/bottles.rs"               # the crate root: cornucopia's lib.rs, plus the impls
+//! [manifest.dependencies]
+//! bottles-core = { path = "…/crates/bottles-core" }
+//! static = [{ path = "codegen.rs", destination = "src/bottles.rs" }]
+//! ```
+//!
+//! where `codegen.rs` is `include!("lib.rs"); bottles_core::generic_client!();`.
+#![deny(missing_docs)]
+
+pub mod connection;
+mod error;
+mod generic_client;
+mod log;
+mod pool;
+mod pooler;
+mod wire;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+pub use connection::{ConfigError, ConfigErrorKind, ConnectOptions, SslMode};
+pub use error::{Error, ReadError, Result, message};
+pub use log::{LOG_TARGET, Named, Statements};
+pub use pool::{Client, Database, Node, PoolOptions, SharedClient, Transaction};
+
+/// What [`generic_client!`] expands to refers to; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::pooler::{Reads, prepared_statements};
+    pub use tokio_postgres::types::{BorrowToSql, ToSql};
+    pub use tokio_postgres::{Error, Row, RowStream, Statement, ToStatement};
+}

@@ -1,0 +1,102 @@
+//! [`Node`]: one server of a database, its pool of connections and its shared connections.
+//! A [`crate::Database`] has one for the primary and one per read replica.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::client::Client;
+use super::manager::{Manager, Pool};
+use super::options::PoolOptions;
+use super::shared::{Shared, SharedClient};
+use crate::connection::ConnectOptions;
+use crate::connection::open::Opener;
+use crate::error::{Error, Result};
+use crate::pooler::Mode;
+
+/// One server: pooled connections ([`Node::client`]) and shared ones ([`Node::shared_client`]).
+pub struct Node {
+    pool: Pool,
+    mode: Arc<Mode>,
+    shared: Shared,
+    target: Arc<str>,
+    wait_timeout: Duration,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    /// The node for `settings`; connects only when a connection is first asked for.
+    pub(crate) fn new(settings: ConnectOptions, options: &PoolOptions) -> Result<Self> {
+        let mode = Arc::new(Mode::new(
+            settings.statement_cache,
+            options.statement_timeout,
+        ));
+        let target: Arc<str> = settings.target().into();
+        let tls = crate::connection::tls::connector(&settings.tls).map_err(|reason| {
+            Error::InvalidConfig {
+                what: "TLS settings",
+                reason,
+            }
+        })?;
+        let opener = Opener {
+            options: settings,
+            tls,
+            timeout: options.connect_timeout,
+            mode: mode.clone(),
+            statements: options.statements,
+        };
+        let pool = Pool::builder(Manager(opener))
+            .max_size(options.size)
+            .runtime(deadpool::Runtime::Tokio1)
+            .wait_timeout(Some(options.wait_timeout))
+            .build()
+            .map_err(|err| Error::Connect {
+                target: target.to_string(),
+                reason: err.to_string(),
+                source: None,
+            })?;
+        Ok(Self {
+            pool,
+            mode,
+            shared: Shared::new(options.shared),
+            target,
+            wait_timeout: options.wait_timeout,
+        })
+    }
+
+    /// A pooled connection, ready to run generated queries (see [`Client`]).
+    pub async fn client(&self) -> Result<Client> {
+        let object = self
+            .pool
+            .get()
+            .await
+            .map_err(|err| Error::pool(&self.target, self.wait_timeout, err))?;
+        Ok(Client::new(object, self.mode.clone()))
+    }
+
+    /// One of a few connections shared by every caller: statements from many tasks are
+    /// pipelined on them, which serves many short statements with fewer connections than a
+    /// pooled [`Client`] each (see [`SharedClient`]). No transactions; a slow statement holds up
+    /// the others on its connection, so big reads and lock waits belong on [`Node::client`].
+    pub async fn shared_client(&self) -> Result<SharedClient> {
+        let shared = self.shared.get(&self.pool.manager().0, &self.mode).await;
+        shared.map_err(|failure| Error::connect(&self.target, failure))
+    }
+
+    /// Whether statements run unprepared, each in a transaction of its own, because a
+    /// transaction pooler sits in front of the server (detected, or `statement_cache_size=0`).
+    pub fn runs_unprepared(&self) -> bool {
+        self.mode.unprepared()
+    }
+
+    /// Where this node connects, safe to print: `postgres://user@host:port/dbname`.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+}

@@ -1,0 +1,141 @@
+//! Connections shared by many callers at once. A pooled [`crate::Client`] is one caller's until
+//! it is dropped; a [`SharedClient`] is one of a few connections every caller uses together,
+//! and tokio-postgres pipelines the statements of all of them: they go out in batches and come
+//! back in order, many statements per round trip and per wake-up of the server. For short
+//! statements that need no transaction of their own (the web service's reads and single-row
+//! writes) that serves more callers with fewer connections and server processes than one
+//! connection per caller (`cargo xtask bench --bench concurrent`).
+//!
+//! A statement waits behind the ones sent before it on its connection, so a slow statement
+//! (a big streamed read, one stuck behind a lock) belongs on a pooled client instead. Behind a
+//! transaction pooler, where every call needs a transaction of its own, the calls on a shared
+//! connection take turns instead of being pipelined.
+
+use std::ops::Deref;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use deadpool_postgres::ClientWrapper;
+use tokio_postgres::{Error, Statement};
+
+use crate::connection::open::Opener;
+use crate::error::{ConnectFailure, Result};
+use crate::pooler::{Calls, Mode, Reads};
+
+/// The shared connections, opened on first use and opened again when one has closed.
+pub(crate) struct Shared {
+    slots: Box<[Slot]>,
+    next: AtomicUsize,
+}
+
+/// A shared connection, and its calls' turns behind a pooler.
+struct Connection {
+    client: ClientWrapper,
+    calls: Calls,
+}
+
+#[derive(Default)]
+struct Slot {
+    current: Mutex<Option<Arc<Connection>>>,
+    /// Held while opening a connection, so callers that find the slot empty wait for one
+    /// connection instead of each opening their own.
+    opening: tokio::sync::Mutex<()>,
+}
+
+impl Shared {
+    pub(crate) fn new(count: usize) -> Self {
+        Self {
+            slots: (0..count.max(1)).map(|_| Slot::default()).collect(),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The next connection in turn; opens it when it is missing or closed.
+    pub(crate) async fn get(
+        &self,
+        opener: &Opener,
+        mode: &Arc<Mode>,
+    ) -> Result<SharedClient, ConnectFailure> {
+        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
+        let shared = |connection| SharedClient {
+            connection,
+            mode: mode.clone(),
+        };
+        if let Some(client) = slot.live() {
+            return Ok(shared(client));
+        }
+        let _opening = slot.opening.lock().await;
+        if let Some(client) = slot.live() {
+            return Ok(shared(client));
+        }
+        let connection = Arc::new(Connection {
+            client: opener.open().await?,
+            calls: Calls::default(),
+        });
+        *slot.current.lock().expect("not poisoned") = Some(connection.clone());
+        Ok(shared(connection))
+    }
+}
+
+impl Slot {
+    fn live(&self) -> Option<Arc<Connection>> {
+        let current = self.current.lock().expect("not poisoned");
+        current.as_ref().filter(|c| !c.client.is_closed()).cloned()
+    }
+}
+
+/// One of a node's shared connections (see [`crate::Node::shared_client`]). Cheap to
+/// get and to drop; runs generated queries like a [`crate::Client`], but has no transactions.
+pub struct SharedClient {
+    connection: Arc<Connection>,
+    mode: Arc<Mode>,
+}
+
+impl SharedClient {
+    /// Runs a call as the mode says (see [`crate::Client::call`]). For
+    /// [`crate::generic_client!`].
+    #[doc(hidden)]
+    pub async fn call<R>(
+        &self,
+        reads: Reads,
+        call: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let client = &self.connection.client;
+        if self.mode.unprepared() {
+            return self
+                .connection
+                .calls
+                .pinned(client, &self.mode, reads, call)
+                .await;
+        }
+        let result = call(client).await;
+        if let Err(err) = &result {
+            self.mode.notice(err);
+        }
+        result
+    }
+
+    /// For [`crate::generic_client!`].
+    #[doc(hidden)]
+    pub async fn prepare_statement(&self, query: &str) -> Result<Statement, Error> {
+        if self.mode.unprepared() {
+            let prepare = async |client: &tokio_postgres::Client| client.prepare(query).await;
+            return self.call(Reads::Now, prepare).await;
+        }
+        self.connection.client.prepare_cached(query).await
+    }
+}
+
+impl Deref for SharedClient {
+    type Target = tokio_postgres::Client;
+
+    fn deref(&self) -> &tokio_postgres::Client {
+        &self.connection.client
+    }
+}
+
+impl std::fmt::Debug for SharedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedClient").finish_non_exhaustive()
+    }
+}
