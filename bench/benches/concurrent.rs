@@ -35,7 +35,8 @@ enum Connections {
 fn main() {
     bottles_bench::begin();
     let setup = bottles_bench::runtime();
-    let url = setup.block_on(seeded_database("bench_concurrent", SeedPlan::notebook()));
+    let database = setup.block_on(seeded_database("bench_concurrent", SeedPlan::notebook()));
+    let url = database.url().to_string();
     let uncached = format!(
         "{url}{}statement_cache_size=0",
         if url.contains('?') { '&' } else { '?' }

@@ -23,7 +23,8 @@ const WHOLE_PROCESS: &str = "pipeline_whole_process";
 fn main() {
     bottles_bench::begin();
     let runtime = bottles_bench::runtime();
-    let url = runtime.block_on(fresh_database("bench_pipeline"));
+    let database = runtime.block_on(fresh_database("bench_pipeline"));
+    let url = database.url().to_string();
     let mut criterion = Criterion::default()
         .configure_from_args()
         .sample_size(30)

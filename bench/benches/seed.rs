@@ -27,7 +27,8 @@ const UNNEST_BATCH: u32 = 50_000;
 fn main() {
     bottles_bench::begin();
     let runtime = bottles_bench::runtime();
-    let url = runtime.block_on(fresh_database("bench_seed"));
+    let database = runtime.block_on(fresh_database("bench_seed"));
+    let url = database.url().to_string();
     let db = runtime.block_on(Database::open(Some(&url))).unwrap();
     let plan = SeedPlan::new(USERS, MESSAGES).unwrap();
     let (users_text, messages_text) = copy_text(&plan);

@@ -22,7 +22,8 @@ fn main() {
     bottles_bench::begin();
     let runtime = bottles_bench::runtime();
     let plan = SeedPlan::new(10_000, 1_000_000).unwrap();
-    let url = runtime.block_on(seeded_database("bench_stream", plan));
+    let database = runtime.block_on(seeded_database("bench_stream", plan));
+    let url = database.url().to_string();
     let db = runtime
         .block_on(bottles::Database::open(Some(&url)))
         .unwrap();

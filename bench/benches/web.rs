@@ -50,7 +50,8 @@ struct Load {
 fn main() {
     bottles_bench::begin();
     let runtime = bottles_bench::runtime();
-    let url = runtime.block_on(seeded_database("bench_web", SeedPlan::notebook()));
+    let database = runtime.block_on(seeded_database("bench_web", SeedPlan::notebook()));
+    let url = database.url().to_string();
     let bottles_web = Server::bottles_web(&url);
     let fastapi = Server::fastapi(&url);
     let script = std::env::temp_dir().join(format!("bottles-wrk-{}.lua", std::process::id()));
@@ -101,8 +102,8 @@ fn main() {
         "bench_web_big",
         SeedPlan::new(10_000, 1_000_000).unwrap(),
     ));
-    runtime.block_on(bottles_bench::vacuum(&big));
-    let server = Server::bottles_web(&big);
+    runtime.block_on(bottles_bench::vacuum(big.url()));
+    let server = Server::bottles_web(big.url());
     let mut first_bytes = Vec::new();
     let mut transfer = (0, Duration::ZERO);
     for _ in 0..5 {

@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
+use throwaway_pg::ScratchDatabase;
 use tokio_postgres::NoTls;
 
 /// The server the benchmarks run against: `DATABASE_URL`, or one started for this process.
@@ -28,27 +29,19 @@ pub async fn connect(url: &str) -> tokio_postgres::Client {
     client
 }
 
-/// Creates database `name` afresh (dropping an old one) and returns its URL.
-pub async fn fresh_database(name: &str) -> String {
-    let admin = connect(admin_url()).await;
-    for statement in [
-        format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#),
-        format!(r#"CREATE DATABASE "{name}""#),
-    ] {
-        let done = admin.batch_execute(&statement).await;
-        done.expect("create the benchmark database");
-    }
-    throwaway_pg::with_database(admin_url(), name)
+/// A fresh database of the benchmark's own (dropped when the value is), on [`admin_url`].
+pub async fn fresh_database(prefix: &str) -> ScratchDatabase {
+    ScratchDatabase::create(admin_url(), prefix).expect("create the benchmark database")
 }
 
 /// A fresh database holding bottles' tables, seeded with `plan`.
-pub async fn seeded_database(name: &str, plan: bottles::SeedPlan) -> String {
-    let url = fresh_database(name).await;
-    let db = bottles::Database::open(Some(&url)).await.unwrap();
+pub async fn seeded_database(prefix: &str, plan: bottles::SeedPlan) -> ScratchDatabase {
+    let database = fresh_database(prefix).await;
+    let db = bottles::Database::open(Some(database.url())).await.unwrap();
     let mut client = db.client().await.unwrap();
     bottles::reset(&mut client).await.unwrap();
     bottles::seed(&mut client, &plan).await.unwrap();
-    url
+    database
 }
 
 /// `VACUUM` of the whole database, catalogs included: reset's DROP and CREATE leave dead catalog

@@ -1,11 +1,15 @@
 //! Shows a bound parameter the way Rust's `Debug` would show the value it came from, decoding
-//! PostgreSQL's binary format for the common types. Long text and long arrays are cut short, so
+//! PostgreSQL's binary format for the common types (postgres-types names them,
+//! postgres-protocol decodes them). Long text and long arrays are cut short, so
 //! a bulk insert's parameters stay one readable line.
 
 use std::fmt::Write as _;
 
+use postgres_protocol::types;
+use postgres_types::{Kind, Type};
+use tokio_postgres::fallible_iterator::FallibleIterator;
+
 use super::conversation::Param;
-use crate::wire::framer::Body;
 
 /// Characters of a text value shown before it is cut.
 const TEXT_SHOWN: usize = 64;
@@ -36,26 +40,29 @@ fn text(value: &str) -> String {
     format!("{shown:?}… ({count} characters)")
 }
 
-/// Decodes one binary value of a built-in type; `None` for a type it does not know.
+/// Decodes one binary value of a built-in type with postgres-protocol's decoders; `None` for a
+/// type it does not show (or bytes that are not that type).
 fn binary(type_oid: u32, bytes: &[u8]) -> Option<String> {
-    let exact = |n: usize| (bytes.len() == n).then_some(bytes);
-    Some(match type_oid {
-        16 => (exact(1)?[0] != 0).to_string(),
-        21 => i16::from_be_bytes(exact(2)?.try_into().ok()?).to_string(),
-        23 => i32::from_be_bytes(exact(4)?.try_into().ok()?).to_string(),
-        20 => i64::from_be_bytes(exact(8)?.try_into().ok()?).to_string(),
-        26 => u32::from_be_bytes(exact(4)?.try_into().ok()?).to_string(),
-        700 => f32::from_be_bytes(exact(4)?.try_into().ok()?).to_string(),
-        701 => f64::from_be_bytes(exact(8)?.try_into().ok()?).to_string(),
-        // text, varchar, name, bpchar, unknown, json
-        25 | 1043 | 19 | 1042 | 705 | 114 => text(std::str::from_utf8(bytes).ok()?),
-        2950 => uuid(exact(16)?),
-        17 => format!("<{} bytes>", bytes.len()),
-        _ => return array(bytes, element_type(type_oid)?),
+    let ty = Type::from_oid(type_oid)?;
+    Some(match ty {
+        Type::BOOL => types::bool_from_sql(bytes).ok()?.to_string(),
+        Type::INT2 => types::int2_from_sql(bytes).ok()?.to_string(),
+        Type::INT4 => types::int4_from_sql(bytes).ok()?.to_string(),
+        Type::INT8 => types::int8_from_sql(bytes).ok()?.to_string(),
+        Type::OID => types::oid_from_sql(bytes).ok()?.to_string(),
+        Type::FLOAT4 => types::float4_from_sql(bytes).ok()?.to_string(),
+        Type::FLOAT8 => types::float8_from_sql(bytes).ok()?.to_string(),
+        Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR | Type::UNKNOWN | Type::JSON => {
+            text(types::text_from_sql(bytes).ok()?)
+        }
+        Type::UUID => uuid(&types::uuid_from_sql(bytes).ok()?),
+        Type::BYTEA => format!("<{} bytes>", bytes.len()),
+        _ if matches!(ty.kind(), Kind::Array(_)) => return array(bytes),
+        _ => return None,
     })
 }
 
-fn uuid(bytes: &[u8]) -> String {
+fn uuid(bytes: &[u8; 16]) -> String {
     let mut shown = String::with_capacity(36);
     for (index, byte) in bytes.iter().enumerate() {
         if matches!(index, 4 | 6 | 8 | 10) {
@@ -66,50 +73,27 @@ fn uuid(bytes: &[u8]) -> String {
     shown
 }
 
-/// The element type of the array types above.
-fn element_type(array_oid: u32) -> Option<u32> {
-    Some(match array_oid {
-        1000 => 16,
-        1005 => 21,
-        1007 => 23,
-        1016 => 20,
-        1028 => 26,
-        1021 => 700,
-        1022 => 701,
-        1009 => 25,
-        1015 => 1043,
-        1003 => 19,
-        1014 => 1042,
-        2951 => 2950,
-        1001 => 17,
+/// A one-dimensional array, its first items shown as their element type would be.
+fn array(bytes: &[u8]) -> Option<String> {
+    let array = types::array_from_sql(bytes).ok()?;
+    let dimensions: Vec<_> = array.dimensions().collect().ok()?;
+    let length = match dimensions.as_slice() {
+        [] => return Some("[]".into()),
+        [only] => usize::try_from(only.len).ok()?,
         _ => return None,
-    })
-}
-
-/// A one-dimensional binary array: dimensions, null flag, element type, then each element.
-fn array(bytes: &[u8], element: u32) -> Option<String> {
-    let mut body = Body(bytes);
-    let dimensions = body.i32()?;
-    let (_has_nulls, _element) = (body.i32()?, body.u32()?);
-    if dimensions == 0 {
-        return Some("[]".into());
-    }
-    if dimensions != 1 {
-        return None;
-    }
-    let (length, _lower_bound) = (body.i32()?, body.i32()?);
-    let length = usize::try_from(length).ok()?;
-    let mut items = Vec::with_capacity(length.min(ITEMS_SHOWN));
-    for _ in 0..length.min(ITEMS_SHOWN) {
-        let size = body.i32()?;
-        items.push(match usize::try_from(size) {
-            Ok(size) => {
-                let value = body.bytes(size)?;
-                binary(element, value).unwrap_or_else(|| opaque(element, value))
-            }
-            Err(_) => "NULL".into(),
-        });
-    }
+    };
+    let element = array.element_type();
+    let mut items: Vec<String> = array
+        .values()
+        .take(ITEMS_SHOWN)
+        .map(|value| {
+            Ok(match value {
+                Some(value) => binary(element, value).unwrap_or_else(|| opaque(element, value)),
+                None => "NULL".into(),
+            })
+        })
+        .collect()
+        .ok()?;
     if length > ITEMS_SHOWN {
         items.push(format!("… {length} items"));
     }
