@@ -62,30 +62,13 @@ impl Client {
         reads: Reads,
         call: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        if self.mode.unprepared() {
-            return self.calls.pinned(self, &self.mode, reads, call).await;
-        }
-        let result = call(self).await;
-        if let Err(err) = &result {
-            self.mode.notice(err);
-        }
-        result
+        self.calls.run(self, &self.mode, reads, call).await
     }
 
     /// For [`crate::generic_client!`].
     #[doc(hidden)]
     pub async fn prepare_statement(&self, query: &str) -> Result<Statement, Error> {
-        if self.mode.unprepared() {
-            // Prepared and deallocated in one transaction: the types are known, the statement
-            // itself cannot outlive it behind a pooler (`.prepare()` then `.bind()` will fail).
-            return self
-                .calls
-                .pinned(self, &self.mode, Reads::Now, async |c| {
-                    c.prepare(query).await
-                })
-                .await;
-        }
-        self.wrapper().prepare_cached(query).await
+        self.calls.prepare(self.wrapper(), &self.mode, query).await
     }
 }
 

@@ -100,29 +100,21 @@ impl SharedClient {
         reads: Reads,
         call: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let client = &self.connection.client;
-        if self.mode.unprepared() {
-            return self
-                .connection
-                .calls
-                .pinned(client, &self.mode, reads, call)
-                .await;
-        }
-        let result = call(client).await;
-        if let Err(err) = &result {
-            self.mode.notice(err);
-        }
-        result
+        let connection = &self.connection;
+        let run = connection
+            .calls
+            .run(&connection.client, &self.mode, reads, call);
+        run.await
     }
 
     /// For [`crate::generic_client!`].
     #[doc(hidden)]
     pub async fn prepare_statement(&self, query: &str) -> Result<Statement, Error> {
-        if self.mode.unprepared() {
-            let prepare = async |client: &tokio_postgres::Client| client.prepare(query).await;
-            return self.call(Reads::Now, prepare).await;
-        }
-        self.connection.client.prepare_cached(query).await
+        let connection = &self.connection;
+        let prepare = connection
+            .calls
+            .prepare(&connection.client, &self.mode, query);
+        prepare.await
     }
 }
 

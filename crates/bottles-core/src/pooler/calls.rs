@@ -11,7 +11,7 @@
 
 use futures::FutureExt;
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, Error};
+use tokio_postgres::{Client, Error, Statement};
 
 use super::mode::Mode;
 
@@ -35,6 +35,41 @@ pub enum Reads {
 }
 
 impl Calls {
+    /// Runs `call` as `mode` says: straight on `client` (a failure that shows an undetected
+    /// pooler switches the mode), or in a transaction of its own behind a pooler.
+    pub(crate) async fn run<R>(
+        &self,
+        client: &Client,
+        mode: &Mode,
+        reads: Reads,
+        call: impl AsyncFnOnce(&Client) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        if mode.unprepared() {
+            return self.pinned(client, mode, reads, call).await;
+        }
+        let result = call(client).await;
+        if let Err(err) = &result {
+            mode.notice(err);
+        }
+        result
+    }
+
+    /// Prepares `query` through the connection's cache, or behind a pooler in a transaction of
+    /// its own: the types are known, the statement itself cannot outlive it (`.prepare()`
+    /// then `.bind()` fails there).
+    pub(crate) async fn prepare(
+        &self,
+        client: &deadpool_postgres::ClientWrapper,
+        mode: &Mode,
+        query: &str,
+    ) -> Result<Statement, Error> {
+        if mode.unprepared() {
+            let prepare = async |c: &Client| c.prepare(query).await;
+            return self.pinned(client, mode, Reads::Now, prepare).await;
+        }
+        client.prepare_cached(query).await
+    }
+
     /// Runs `call` in a transaction of its own on `client`.
     pub(crate) async fn pinned<R>(
         &self,
