@@ -1,4 +1,4 @@
--- schema.sql laid out for sharding (see scale-out.md): message is hash-partitioned by user_id,
+-- schema.sql laid out for sharding (see docs/production.md): message is hash-partitioned by user_id,
 -- the column Citus would distribute it by, so every key that must stay unique includes it.
 -- On plain PostgreSQL the partitions stand in for Citus' shards; the notebook's columns, types
 -- and names are unchanged, so SQLAlchemy's models and every query in queries/ work as before.
