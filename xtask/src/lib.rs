@@ -1,6 +1,7 @@
-//! Regenerating `codegen/`: cornucopia type-checks `queries/` against `schema.sql` loaded into
-//! an empty database and writes the `bottles_codegen` crate, with the settings in
-//! `cornucopia.toml` (the same file the plain `cornucopia` CLI reads).
+//! Regenerating the cornucopia crates: cornucopia type-checks a project's `queries/` against its
+//! `schema.sql` loaded into an empty database and writes its crate (`codegen/`), with the
+//! settings in the project's `cornucopia.toml` (the same file the plain `cornucopia` CLI
+//! reads). The projects: the notebook at the root, and `examples/todo`.
 
 use std::path::{Path, PathBuf};
 
@@ -14,10 +15,21 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `cornucopia.toml`, with its paths made absolute (the CLI reads them from the working
-/// directory, which for it is the repository root).
-pub fn config() -> Result<Config, String> {
+/// The directories holding a `cornucopia.toml`, `schema.sql` and `queries/`: the notebook's
+/// (the repository root) first.
+pub fn projects() -> Vec<PathBuf> {
     let root = repo_root();
+    vec![root.clone(), root.join("examples/todo")]
+}
+
+/// The notebook's `cornucopia.toml` (see [`project_config`]).
+pub fn config() -> Result<Config, String> {
+    project_config(&repo_root())
+}
+
+/// `root/cornucopia.toml`, with its paths made absolute (the CLI reads them from the working
+/// directory, which for it is the project's directory).
+pub fn project_config(root: &Path) -> Result<Config, String> {
     let path = root.join("cornucopia.toml");
     let mut config =
         Config::from_file(&path).map_err(|err| format!("{}: {err}", path.display()))?;
@@ -33,15 +45,25 @@ pub fn config() -> Result<Config, String> {
     Ok(config)
 }
 
-/// Loads `schema.sql` into the database behind `client`, which must be empty, and generates the
-/// crate into `destination` (replacing what is there) with the settings of `cornucopia.toml`.
+/// The notebook's crate (see [`generate_project`]).
+pub fn generate(client: &tokio_postgres::Client, destination: &Path) -> Result<(), String> {
+    generate_project(client, &repo_root(), destination)
+}
+
+/// Loads `root/schema.sql` into the database behind `client`, which must be empty, and
+/// generates the crate into `destination` (replacing what is there) with the settings of
+/// `root/cornucopia.toml`.
 ///
 /// cornucopia drives `client` with blocking calls, so its connection must be polled by a runtime
 /// on another thread: call this from `spawn_blocking` or outside any runtime.
-pub fn generate(client: &tokio_postgres::Client, destination: &Path) -> Result<(), String> {
-    let mut config = config()?;
+pub fn generate_project(
+    client: &tokio_postgres::Client,
+    root: &Path,
+    destination: &Path,
+) -> Result<(), String> {
+    let mut config = project_config(root)?;
     config.destination = destination.to_path_buf();
-    let schema = repo_root().join("schema.sql");
+    let schema = root.join("schema.sql");
     let report = |err: cornucopia::Error| format!("{:?}", miette::Report::new(err));
     cornucopia::load_schema(client, &[schema]).map_err(|err| report(Box::new(err).into()))?;
     cornucopia::gen_live(client, config).map_err(report)

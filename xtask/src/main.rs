@@ -1,13 +1,16 @@
 //! `cargo xtask codegen [--check] [--cli]`: regenerate `codegen/`, or only check that it is current.
 //! `cargo xtask bench [FILTER]`: run the benchmarks against their peers (see bench.rs).
+//! `cargo xtask modules`: fail on a module cycle in any crate (see modules.rs).
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod modules;
 
 const USAGE: &str =
     "usage: cargo xtask codegen [--check] [--cli] | cargo xtask bench [-- CRITERION ARGS]
+       | cargo xtask modules [DIR]
 
   codegen          regenerate codegen/ from schema.sql and queries/ with the settings in
                    cornucopia.toml (cornucopia as a library, against a throwaway PostgreSQL)
@@ -15,12 +18,17 @@ const USAGE: &str =
   codegen --cli    the same with the plain `cornucopia` CLI (cargo install cornucopia
                    --version 1.0.1 --locked), run as its docs say: `cornucopia fresh schema.sql`
   bench            run every benchmark (bench/) and print each ratio against its target;
-                   uses DATABASE_URL if set, else a throwaway local PostgreSQL";
+                   uses DATABASE_URL if set, else a throwaway local PostgreSQL
+  modules          fail if a crate of the workspace (at DIR, default this one) has a module
+                   cycle: modules that refer to each other by crate::, super::, self:: paths";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("bench") {
         return finish(bench::run(&args[1..]));
+    }
+    if args.first().map(String::as_str) == Some("modules") && args.len() <= 2 {
+        return modules::run(&args[1..]);
     }
     let flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let known = flags

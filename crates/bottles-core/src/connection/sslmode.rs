@@ -91,7 +91,7 @@ mod tests {
             assert_eq!(mode.as_str().parse::<SslMode>(), Ok(mode));
         }
         let err = "verify_full".parse::<SslMode>().unwrap_err();
-        assert_eq!(err.kind(), super::super::ConfigErrorKind::SslMode);
+        assert_eq!(err.kind(), crate::connection::ConfigErrorKind::SslMode);
         assert!(err.to_string().contains("\"verify_full\""), "{err}");
     }
 }

@@ -26,6 +26,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::config_error::ConfigError;
 use super::sslmode::SslMode;
+pub(crate) use verify::Roots;
 use verify::{Checked, KeyOnly};
 
 /// What `sslmode` checks of the server's certificate.
@@ -37,13 +38,6 @@ pub(crate) enum Verify {
     Chain,
     /// The chain and the host name.
     ChainAndName,
-}
-
-/// Where the trusted roots come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Roots {
-    File(PathBuf),
-    System,
 }
 
 /// The TLS settings of a connection string, before any file is read.

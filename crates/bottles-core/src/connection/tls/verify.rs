@@ -2,6 +2,7 @@
 //! `verify-ca`/`verify-full` (and `require` with roots).
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
@@ -12,7 +13,12 @@ use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureSchem
 use x509_cert::der::Decode;
 use x509_cert::der::asn1::{Ia5String, PrintableString, Utf8StringRef};
 
-use super::Roots;
+/// Where the trusted roots come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Roots {
+    File(PathBuf),
+    System,
+}
 
 /// `verify-ca` and `verify-full`: webpki's checks, with libpq's CN fallback and messages that
 /// say what did not match.
