@@ -1,4 +1,5 @@
-//! `cargo xtask codegen [--check] [--cli]`: regenerate `codegen/`, or only check that it is current.
+//! `cargo xtask codegen [--check] [--cli]`: regenerate every cornucopia crate (`codegen/`,
+//! `examples/todo/codegen/`), or only check that each is current.
 //! `cargo xtask bench [FILTER]`: run the benchmarks against their peers (see bench.rs).
 //! `cargo xtask modules`: fail on a module cycle in any crate (see modules.rs).
 
@@ -13,8 +14,9 @@ const USAGE: &str =
        | cargo xtask modules [DIR]
 
   codegen          regenerate codegen/ from schema.sql and queries/ with the settings in
-                   cornucopia.toml (cornucopia as a library, against a throwaway PostgreSQL)
-  codegen --check  generate into a temporary directory and fail if codegen/ differs
+                   cornucopia.toml (cornucopia as a library, against a throwaway PostgreSQL),
+                   and examples/todo/codegen/ the same way from examples/todo/
+  codegen --check  generate into a temporary directory and fail if a crate differs
   codegen --cli    the same with the plain `cornucopia` CLI (cargo install cornucopia
                    --version 1.0.1 --locked), run as its docs say: `cornucopia fresh schema.sql`
   bench            run every benchmark (bench/) and print each ratio against its target;
@@ -65,7 +67,31 @@ fn finish(outcome: Result<String, String>) -> ExitCode {
 
 fn codegen(check: bool, cli: bool) -> Result<String, String> {
     let server = throwaway_pg::LocalServer::start().map_err(|e| e.to_string())?;
-    let committed = xtask::config()?.destination;
+    let mut done = Vec::new();
+    for (index, project) in xtask::projects().iter().enumerate() {
+        // Each project's schema goes into an empty database of its own.
+        let database = format!("codegen_{index}");
+        server
+            .sql(&format!("CREATE DATABASE {database}"))
+            .map_err(|e| e.to_string())?;
+        done.push(codegen_project(&server, &database, project, check, cli)?);
+    }
+    Ok(done.join("\n"))
+}
+
+fn codegen_project(
+    server: &throwaway_pg::LocalServer,
+    database: &str,
+    project: &Path,
+    check: bool,
+    cli: bool,
+) -> Result<String, String> {
+    let committed = xtask::project_config(project)?.destination;
+    let shown = committed
+        .strip_prefix(xtask::repo_root())
+        .unwrap_or(&committed)
+        .display()
+        .to_string();
     let scratch = tempfile_dir()?;
     let destination = if check {
         scratch.clone()
@@ -73,9 +99,15 @@ fn codegen(check: bool, cli: bool) -> Result<String, String> {
         committed.clone()
     };
     let generated = if cli {
-        with_cli(&server, &destination)
+        // `cornucopia fresh` makes a temporary database of its own on the server it is given.
+        let server_url = format!(
+            "postgres://{}@127.0.0.1:{}",
+            throwaway_pg::SUPERUSER,
+            server.port()
+        );
+        with_cli(&server_url, project, &destination)
     } else {
-        with_library(&server, &destination)
+        with_library(&server.url_for(database), project, &destination)
     };
     let differences = generated.map(|()| xtask::compare_trees(&scratch, &committed));
     let _ = std::fs::remove_dir_all(&scratch);
@@ -85,10 +117,10 @@ fn codegen(check: bool, cli: bool) -> Result<String, String> {
         "cornucopia"
     };
     match differences? {
-        _ if !check => Ok(format!("regenerated {} with {how}", committed.display())),
-        diffs if diffs.is_empty() => Ok(format!("codegen/ is what {how} generates")),
+        _ if !check => Ok(format!("regenerated {shown}/ with {how}")),
+        diffs if diffs.is_empty() => Ok(format!("{shown}/ is what {how} generates")),
         diffs => Err(format!(
-            "codegen/ differs from what {how} generates ({}); run `cargo xtask codegen`",
+            "{shown}/ differs from what {how} generates ({}); run `cargo xtask codegen`",
             diffs.join(", ")
         )),
     }
@@ -102,29 +134,23 @@ fn tempfile_dir() -> Result<std::path::PathBuf, String> {
     Ok(dir)
 }
 
-fn with_library(server: &throwaway_pg::LocalServer, destination: &Path) -> Result<(), String> {
+fn with_library(url: &str, project: &Path, destination: &Path) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let client = runtime.block_on(async {
-        let (client, connection) =
-            tokio_postgres::connect(&server.url(), tokio_postgres::NoTls).await?;
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
         tokio::spawn(connection);
         Ok::<_, tokio_postgres::Error>(client)
     });
     let client = client.map_err(|e| format!("connecting to the throwaway server: {e}"))?;
-    xtask::generate(&client, destination)
+    xtask::generate_project(&client, project, destination)
 }
 
-/// `cornucopia fresh schema.sql --url <server> -d <destination>`, from the repository root so
-/// the CLI finds cornucopia.toml and queries/ as a user's run would.
-fn with_cli(server: &throwaway_pg::LocalServer, destination: &Path) -> Result<(), String> {
-    let url = format!(
-        "postgres://{}@127.0.0.1:{}",
-        throwaway_pg::SUPERUSER,
-        server.port()
-    );
+/// `cornucopia fresh schema.sql --url <server> -d <destination>`, from the project's directory
+/// so the CLI finds cornucopia.toml and queries/ as a user's run would.
+fn with_cli(url: &str, project: &Path, destination: &Path) -> Result<(), String> {
     let output = Command::new("cornucopia")
-        .current_dir(xtask::repo_root())
-        .args(["fresh", "schema.sql", "--url", &url, "--destination"])
+        .current_dir(project)
+        .args(["fresh", "schema.sql", "--url", url, "--destination"])
         .arg(destination)
         .stdin(std::process::Stdio::null())
         .output()
