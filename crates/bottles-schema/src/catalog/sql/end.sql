@@ -1,0 +1,2 @@
+-- The snapshot only read: nothing to commit.
+ROLLBACK;

@@ -1,0 +1,71 @@
+//! The migration from one catalog to another ([`plan()`]): each change in the form that keeps
+//! the application running where PostgreSQL allows it, its hazards named, and refusals for
+//! what cannot be planned or would delete data unasked.
+//!
+//! The order: views that must be rebuilt are dropped; then enum types and values, sequences,
+//! tables, columns, constraints (keys before foreign keys), indexes, views, comments; then
+//! what is gone: constraints, indexes, columns, tables, sequences, enum types. A rename looks
+//! like a drop and an add, and is planned so (refused unless destructive plans are allowed).
+
+mod builder;
+mod columns;
+mod constraints;
+mod indexes;
+mod objects;
+mod tables;
+mod types;
+mod views;
+
+pub use types::{Hazard, Plan, PlanError, PlanOptions, Step};
+
+use crate::catalog::Catalog;
+
+/// Plans the migration that turns a database whose schema is `from` into one whose schema is
+/// `to`. Refused, naming the object: something of [`Catalog::unsupported`] that comes or goes;
+/// an enum value removed, renamed or moved; and, unless `options.allow_destructive`, any step
+/// that deletes data.
+pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Result<Plan, PlanError> {
+    let appears = to
+        .unsupported
+        .iter()
+        .filter(|u| !from.unsupported.contains(u));
+    let goes = from
+        .unsupported
+        .iter()
+        .filter(|u| !to.unsupported.contains(u));
+    let mut unplannable: Vec<&String> = appears.chain(goes).collect();
+    // A function is most often there for a trigger or policy: name that, the reason for both.
+    unplannable.sort_by_key(|u| u.starts_with("function "));
+    if let Some(object) = unplannable.first() {
+        return Err(PlanError::Unsupported(object.to_string()));
+    }
+    let mut b = builder::Builder::new(from, to);
+    let rebuilt = views::rebuilt(from, to);
+    views::drop(&mut b, &rebuilt);
+    objects::enums(&mut b)?;
+    objects::sequences(&mut b);
+    tables::create(&mut b);
+    columns::alter(&mut b);
+    objects::owners(&mut b);
+    constraints::add(&mut b);
+    indexes::create(&mut b);
+    views::create(&mut b, &rebuilt);
+    objects::comments(&mut b);
+    objects::commit_added_values(&mut b);
+    let outside = b.steps.iter().any(|s| s.outside_transaction);
+    constraints::drop(&mut b);
+    indexes::drop(&mut b, outside);
+    columns::drop(&mut b);
+    tables::drop(&mut b);
+    objects::drop_sequences(&mut b);
+    objects::drop_enums(&mut b);
+    if !options.allow_destructive && !b.destructive.is_empty() {
+        return Err(PlanError::Destructive {
+            object: b.destructive.join(", "),
+        });
+    }
+    Ok(Plan {
+        steps: b.steps,
+        lock_timeout: options.lock_timeout,
+    })
+}
