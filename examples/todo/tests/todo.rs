@@ -3,15 +3,18 @@
 //! for the notebook.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::time::Duration;
 
 use bottles_core::Database;
 use throwaway_pg::{LocalBouncer, LocalServer, ScratchDatabase};
 use todo::Priority;
+use tracing::span;
+use tracing::subscriber::Interest;
 
 /// A new database with the app's tables, on `DATABASE_URL` or this binary's throwaway server.
 async fn fresh() -> (ScratchDatabase, Database) {
+    global_subscriber();
     let admin = throwaway_pg::env_or_shared_server("DATABASE_URL");
     let scratch = ScratchDatabase::create(admin, "todo_test").expect("a scratch database");
     let db = todo::open(scratch.url(), &[]).await.expect("open");
@@ -73,7 +76,48 @@ impl Write for Shared {
     }
 }
 
+/// The binary's global subscriber: listens to nothing, but has every callsite asked each time.
+/// tracing otherwise caches, per callsite and process-wide, whether anyone listens, asking only
+/// the registering thread's subscriber while at most one is registered: a test with none that
+/// reached the log's callsites first would cache "no one" and leave a capture empty. With
+/// `TEST_LOG` set, the statement log of every test goes to its output instead.
+struct AskEachTime;
+
+impl tracing::Subscriber for AskEachTime {
+    fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> Interest {
+        Interest::sometimes()
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
+        span::Id::from_u64(1)
+    }
+    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
+    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &span::Id) {}
+    fn exit(&self, _: &span::Id) {}
+}
+
+fn global_subscriber() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let set = match std::env::var_os("TEST_LOG") {
+            None => tracing::subscriber::set_global_default(AskEachTime),
+            Some(_) => tracing::subscriber::set_global_default(
+                tracing_subscriber::fmt()
+                    .with_env_filter(format!("{}=info", bottles_core::LOG_TARGET))
+                    .with_test_writer()
+                    .finish(),
+            ),
+        };
+        set.expect("the only global subscriber");
+    });
+}
+
 fn capture() -> Captured {
+    global_subscriber();
     let lines = Arc::new(Mutex::new(Vec::new()));
     let writer = Shared(lines.clone());
     let subscriber = tracing_subscriber::fmt()
@@ -122,6 +166,7 @@ fn bouncer() -> &'static (LocalServer, LocalBouncer) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn through_a_transaction_pooler_with_no_setting() {
+    global_subscriber();
     let (server, bouncer) = bouncer();
     server
         .sql("CREATE DATABASE todo_pooled")
@@ -152,11 +197,17 @@ async fn through_a_transaction_pooler_with_no_setting() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reads_go_to_a_replica_that_has_replayed_the_writes() {
+    global_subscriber();
     let (primary, standby) = tokio::task::spawn_blocking(LocalServer::primary_and_standby)
         .await
         .unwrap()
         .expect("a primary and its standby");
     primary.sql("CREATE DATABASE todo_replicated").unwrap();
+    // Until the standby has the database, connecting to it fails and the core leaves the
+    // replica alone for a second: later reads would then go to the primary.
+    standby
+        .wait_for_replay_of(&primary, Duration::from_secs(30))
+        .unwrap();
     let (url, replica) = (
         primary.url_for("todo_replicated"),
         standby.url_for("todo_replicated"),
@@ -174,22 +225,31 @@ async fn reads_go_to_a_replica_that_has_replayed_the_writes() {
     standby
         .wait_for_replay_of(&primary, Duration::from_secs(30))
         .unwrap();
-    let (on_standby, items) = db
-        .read(async |node| -> bottles_core::Result<_> {
-            let client = node.client().await?;
-            let rows = client.simple_query("SELECT pg_is_in_recovery()").await?;
-            let in_recovery = rows.iter().any(|row| match row {
-                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0) == Some("t"),
-                _ => false,
-            });
-            let items = todo_codegen::queries::items::open_items()
-                .bind(&client, &list)
-                .all()
-                .await?;
-            Ok((in_recovery, items))
-        })
-        .await
-        .unwrap();
+    // A replica that failed a probe (still starting, say) is left alone for a second: once it
+    // has replayed the writes, reads reach it within a few.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let (on_standby, items) = loop {
+        let read = db
+            .read(async |node| -> bottles_core::Result<_> {
+                let client = node.client().await?;
+                let rows = client.simple_query("SELECT pg_is_in_recovery()").await?;
+                let in_recovery = rows.iter().any(|row| match row {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0) == Some("t"),
+                    _ => false,
+                });
+                let items = todo_codegen::queries::items::open_items()
+                    .bind(&client, &list)
+                    .all()
+                    .await?;
+                Ok((in_recovery, items))
+            })
+            .await
+            .unwrap();
+        if read.0 || std::time::Instant::now() > deadline {
+            break read;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert!(on_standby, "the read ran on the standby");
     assert_eq!(titles(&items), ["read me"]);
 }
