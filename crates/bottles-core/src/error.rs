@@ -81,6 +81,10 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+
+    /// Migrations were refused or one failed ([`crate::migrate`]).
+    #[error(transparent)]
+    Migrate(#[from] crate::migrate::MigrateError),
 }
 
 /// `Result` with bottles' [`Error`].

@@ -27,6 +27,7 @@ pub mod connection;
 mod error;
 mod generic_client;
 mod log;
+pub mod migrate;
 mod pool;
 mod pooler;
 mod wire;
