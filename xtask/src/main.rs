@@ -7,10 +7,12 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod migrations;
 mod modules;
 
 const USAGE: &str =
     "usage: cargo xtask codegen [--check] [--cli] | cargo xtask bench [-- CRITERION ARGS]
+       | cargo xtask migrations new NAME [--allow-destructive] | cargo xtask migrations --check
        | cargo xtask modules [DIR]
 
   codegen          regenerate codegen/ from schema.sql and queries/ with the settings in
@@ -21,6 +23,13 @@ const USAGE: &str =
                    --version 1.0.1 --locked), run as its docs say: `cornucopia fresh schema.sql`
   bench            run every benchmark (bench/) and print each ratio against its target;
                    uses DATABASE_URL if set, else a throwaway local PostgreSQL
+  migrations new NAME
+                   plan the DDL from what migrations/ produce to what schema.sql produces
+                   (both applied to scratch databases on a throwaway PostgreSQL) and write it
+                   as the next migrations/NNNN_NAME.sql; destructive steps need
+                   --allow-destructive
+  migrations --check
+                   fail unless migrations/ replayed give exactly schema.sql's schema
   modules          fail if a crate of the workspace (at DIR, default this one) has a module
                    cycle: modules that refer to each other by crate::, super::, self:: paths";
 
@@ -28,6 +37,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("bench") {
         return finish(bench::run(&args[1..]));
+    }
+    if args.first().map(String::as_str) == Some("migrations") {
+        return finish(migrations::run(&args[1..]));
     }
     if args.first().map(String::as_str) == Some("modules") && args.len() <= 2 {
         return modules::run(&args[1..]);

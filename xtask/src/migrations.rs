@@ -1,0 +1,134 @@
+//! `cargo xtask migrations new NAME [--allow-destructive]` and `cargo xtask migrations --check`.
+//!
+//! PostgreSQL itself is the parser: on a throwaway server, one scratch database gets every file
+//! of `migrations/` applied in order (as `bottles_core::migrate` applies them), another gets
+//! `schema.sql`, and their catalogs are compared (`bottles_schema`). `new` writes the plan that
+//! takes the first to the second as the next file; `--check` fails while they differ.
+
+use std::path::PathBuf;
+
+use bottles_core::migrate::{MigrateOptions, MigrationSet, migrate};
+use bottles_schema::{Catalog, PlanOptions, differences, plan};
+use throwaway_pg::LocalServer;
+
+const USAGE: &str =
+    "usage: cargo xtask migrations new NAME [--allow-destructive] | cargo xtask migrations --check";
+
+pub fn run(args: &[String]) -> Result<String, String> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["--check"] => check(),
+        ["new", name] => new(name, false),
+        ["new", name, "--allow-destructive"] | ["new", "--allow-destructive", name] => {
+            new(name, true)
+        }
+        _ => Err(USAGE.into()),
+    }
+}
+
+fn migrations_dir() -> PathBuf {
+    xtask::repo_root().join("migrations")
+}
+
+/// `migrations/*.sql` as (file name, text), in name order.
+fn files() -> Result<Vec<(String, String)>, String> {
+    let dir = migrations_dir();
+    let entries = std::fs::read_dir(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|ext| ext == "sql") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|err| format!("{}: {err}", path.display()))?;
+            files.push((entry.file_name().to_string_lossy().into_owned(), text));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The catalog `migrations/` produce and the one `schema.sql` produces, and the files.
+fn catalogs() -> Result<(Catalog, Catalog, MigrationSet), String> {
+    let files = files()?;
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let set = MigrationSet::from_files(&borrowed).map_err(|err| err.to_string())?;
+    let schema = std::fs::read_to_string(xtask::repo_root().join("schema.sql"))
+        .map_err(|err| format!("schema.sql: {err}"))?;
+    let server = LocalServer::start().map_err(|err| err.to_string())?;
+    for database in ["replayed", "declared"] {
+        server
+            .sql(&format!("CREATE DATABASE {database}"))
+            .map_err(|err| err.to_string())?;
+    }
+    let runtime = tokio::runtime::Runtime::new().map_err(|err| err.to_string())?;
+    let (replayed, declared) = runtime.block_on(async {
+        let db = bottles_core::Database::open(Some(&server.url_for("replayed")))
+            .await
+            .map_err(|err| err.to_string())?;
+        migrate(&db, &set, &MigrateOptions::default())
+            .await
+            .map_err(|err| format!("replaying migrations/: {err}"))?;
+        let client = db.client().await.map_err(|err| err.to_string())?;
+        let replayed = bottles_schema::catalog::read(&client)
+            .await
+            .map_err(|err| err.to_string())?;
+        let (declared_client, connection) =
+            tokio_postgres::connect(&server.url_for("declared"), tokio_postgres::NoTls)
+                .await
+                .map_err(|err| err.to_string())?;
+        tokio::spawn(connection);
+        declared_client
+            .batch_execute(&schema)
+            .await
+            .map_err(|err| format!("schema.sql: {}", bottles_core::message(&err)))?;
+        let declared = bottles_schema::catalog::read(&declared_client)
+            .await
+            .map_err(|err| err.to_string())?;
+        Ok::<_, String>((replayed, declared))
+    })?;
+    Ok((replayed, declared, set))
+}
+
+fn check() -> Result<String, String> {
+    let (replayed, declared, set) = catalogs()?;
+    let found = differences(&declared, &replayed);
+    if found.is_empty() {
+        return Ok(format!(
+            "migrations/ ({} files) produce schema.sql's schema",
+            set.len()
+        ));
+    }
+    let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
+    Err(format!(
+        "schema.sql changed without a migration ({}); run `cargo xtask migrations new NAME`",
+        lines.join("; ")
+    ))
+}
+
+fn new(name: &str, allow_destructive: bool) -> Result<String, String> {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(format!(
+            "invalid migration name {name:?}: use lowercase letters, digits and _"
+        ));
+    }
+    let (replayed, declared, set) = catalogs()?;
+    let options = PlanOptions {
+        allow_destructive,
+        ..PlanOptions::default()
+    };
+    let planned = plan(&replayed, &declared, &options).map_err(|err| err.to_string())?;
+    if planned.is_empty() {
+        return Ok("nothing to do: migrations/ already produce schema.sql's schema".into());
+    }
+    let version = set.latest().map_or(1, |latest| latest.version + 1);
+    let path = migrations_dir().join(format!("{version:04}_{name}.sql"));
+    std::fs::write(&path, planned.render()).map_err(|err| format!("{}: {err}", path.display()))?;
+    Ok(path.display().to_string())
+}
