@@ -1,5 +1,6 @@
-//! Lists every `.sql` file under `queries/` and `copy/` for `src/sql.rs`, so the statement log
-//! knows each named statement, including one added to a new file, with no list to keep up to date.
+//! Lists every `.sql` file under `queries/` and `copy/` for `src/statements.rs`, so the statement
+//! log knows each named statement, including one added to a new file, with no list to keep up to
+//! date; and every file of `migrations/`, for `src/migrations.rs`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,20 @@ fn main() {
     sources.push(']');
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     fs::write(out.join("sql_sources.rs"), sources).expect("write sql_sources.rs");
+
+    // The migrations, built into the binary so a deploy host needs none of the repository.
+    println!("cargo::rerun-if-changed=migrations");
+    let mut migrations = String::from("&[\n");
+    for path in sql_files(&root.join("migrations")) {
+        let name = path.file_name().expect("a file").to_string_lossy();
+        let line = format!(
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        );
+        writeln!(migrations, "{line}").expect("writing to a String");
+    }
+    migrations.push(']');
+    fs::write(out.join("migration_sources.rs"), migrations).expect("write migration_sources.rs");
 }
 
 fn sql_files(dir: &Path) -> Vec<PathBuf> {

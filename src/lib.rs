@@ -31,6 +31,7 @@
 
 mod error;
 mod load;
+mod migrations;
 mod reset;
 mod seed;
 mod statements;
@@ -50,6 +51,7 @@ pub use error::{Error, Result};
 pub use load::{
     UserWithMessages, user_by_id_with_messages, user_by_name_with_messages, users_with_messages,
 };
+pub use migrations::{expected_schema, migrations};
 pub use reset::{ResetReport, reset, reset_with_schema};
 pub use seed::{SeedPlan, SeedProgress, SeedReport, seed, seed_with_progress};
 pub use statements::{SCHEMA, STATEMENTS, statement_text};

@@ -9,6 +9,7 @@ mod faults;
 mod helpers;
 mod hostile;
 mod libpq;
+mod migrate;
 mod pipeline;
 mod pooler;
 mod replicas;

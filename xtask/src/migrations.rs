@@ -4,6 +4,9 @@
 //! of `migrations/` applied in order (as `bottles_core::migrate` applies them), another gets
 //! `schema.sql`, and their catalogs are compared (`bottles_schema`). `new` writes the plan that
 //! takes the first to the second as the next file; `--check` fails while they differ.
+//!
+//! `new` also writes `migrations/schema.json`, the catalog the migrations produce, which the
+//! binaries carry for `bottles migrate check` (drift) on hosts with no server binaries.
 
 use std::path::PathBuf;
 
@@ -28,6 +31,16 @@ pub fn run(args: &[String]) -> Result<String, String> {
 
 fn migrations_dir() -> PathBuf {
     xtask::repo_root().join("migrations")
+}
+
+fn snapshot_path() -> PathBuf {
+    migrations_dir().join("schema.json")
+}
+
+fn write_snapshot(catalog: &Catalog) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(catalog).map_err(|err| err.to_string())? + "\n";
+    let path = snapshot_path();
+    std::fs::write(&path, text).map_err(|err| format!("{}: {err}", path.display()))
 }
 
 /// `migrations/*.sql` as (file name, text), in name order.
@@ -96,9 +109,15 @@ fn check() -> Result<String, String> {
     let (replayed, declared, set) = catalogs()?;
     let found = differences(&declared, &replayed);
     if found.is_empty() {
+        let snapshot = std::fs::read_to_string(snapshot_path()).unwrap_or_default();
+        let current = serde_json::from_str::<Catalog>(&snapshot)
+            .is_ok_and(|snapshot| differences(&declared, &snapshot).is_empty());
+        if !current {
+            return Err("migrations/schema.json is missing or stale; run `cargo xtask migrations new NAME` (it rewrites it)".into());
+        }
+        let count = set.len();
         return Ok(format!(
-            "migrations/ ({} files) produce schema.sql's schema",
-            set.len()
+            "migrations/ ({count} files) produce schema.sql's schema; schema.json is current"
         ));
     }
     let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
@@ -124,8 +143,9 @@ fn new(name: &str, allow_destructive: bool) -> Result<String, String> {
         ..PlanOptions::default()
     };
     let planned = plan(&replayed, &declared, &options).map_err(|err| err.to_string())?;
+    write_snapshot(&declared)?;
     if planned.is_empty() {
-        return Ok("nothing to do: migrations/ already produce schema.sql's schema".into());
+        return Ok("nothing to do: migrations/ already produce schema.sql's schema (schema.json rewritten)".into());
     }
     let version = set.latest().map_or(1, |latest| latest.version + 1);
     let path = migrations_dir().join(format!("{version:04}_{name}.sql"));

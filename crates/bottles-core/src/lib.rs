@@ -13,14 +13,16 @@
 //! by cornucopia (`cornucopia.toml`):
 //!
 //! ```toml
+//! static = [{ path = "cornucopia.rs", destination = "src/bottles.rs" }]
+//!
 //! [manifest.lib]
 //! path = "src/bottles.rs"               # the crate root: cornucopia's lib.rs, plus the impls
+//!
 //! [manifest.dependencies]
 //! bottles-core = { path = "…/crates/bottles-core" }
-//! static = [{ path = "codegen.rs", destination = "src/bottles.rs" }]
 //! ```
 //!
-//! where `codegen.rs` is `include!("lib.rs"); bottles_core::generic_client!();`.
+//! where `cornucopia.rs` is `include!("lib.rs"); bottles_core::generic_client!();`.
 #![deny(missing_docs)]
 
 pub mod connection;

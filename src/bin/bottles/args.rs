@@ -41,6 +41,26 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run the notebook's query cells
     Query(QueryArgs),
+    /// Apply the pending migrations (built into this binary), each once; `status` lists them, `check` reports drift
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Print what would run, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(subcommand)]
+    pub action: Option<MigrateAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// List the applied and the pending migrations
+    Status,
+    /// Compare the database with the schema the migrations produce; exit 1 listing each difference
+    Check,
 }
 
 impl Command {

@@ -4,6 +4,7 @@
 
 mod args;
 mod cells;
+mod migrate;
 mod progress;
 mod report;
 
@@ -76,6 +77,9 @@ async fn run(cli: Cli) -> Result<String, String> {
             say("bottles: each run gets a new, empty server; plain `bottles` runs all three steps");
         }
     }
+    if let Command::Migrate(args) = &command {
+        return migrate::run(&db, args).await;
+    }
     let output = run_steps(&db, command, cli.json).await;
     output.map_err(|err| with_hint(&err, &db))
 }
@@ -110,6 +114,7 @@ async fn run_steps(db: &Database, command: Command, json: bool) -> bottles::Resu
             );
             (text, to_json(&RunReport { reset, seed, query }))
         }
+        Command::Migrate(_) => unreachable!("handled in run"),
     };
     Ok(if json {
         json_text

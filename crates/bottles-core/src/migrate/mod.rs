@@ -4,11 +4,15 @@
 //! file's SQL.
 
 mod apply;
+mod drift;
 mod files;
 
 pub use apply::{
     Applied, MigrateOptions, MigrateReport, Recorded, Status, migrate, record_all_applied, status,
 };
+/// The schema model a drift check compares against (see [`check`]).
+pub use bottles_schema::{Catalog, Difference};
+pub use drift::check;
 pub use files::{Migration, MigrationSet, NO_TRANSACTION_HEADER};
 
 /// Why migrations were refused or failed.
