@@ -8,42 +8,48 @@ use std::{env, fs};
 
 fn main() {
     let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let mut sources = String::from("&[\n");
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    let mut sources = Vec::new();
     for dir in ["queries", "copy"] {
-        // A directory here makes cargo rerun this script when any file inside it changes.
-        println!("cargo::rerun-if-changed={dir}");
-        for path in sql_files(&root.join(dir)) {
+        for path in sql_files(&root, dir) {
             let name = path.file_name().expect("a file").to_string_lossy();
-            writeln!(
-                sources,
-                "    ({:?}, include_str!({:?})),",
-                format!("{dir}/{name}"),
-                path.display().to_string()
-            )
-            .expect("writing to a String");
+            sources.push((format!("{dir}/{name}"), path));
         }
     }
-    sources.push(']');
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    fs::write(out.join("sql_sources.rs"), sources).expect("write sql_sources.rs");
+    write_list(&out.join("sql_sources.rs"), &sources);
 
     // The migrations, built into the binary so a deploy host needs none of the repository.
-    println!("cargo::rerun-if-changed=migrations");
-    let mut migrations = String::from("&[\n");
-    for path in sql_files(&root.join("migrations")) {
-        let name = path.file_name().expect("a file").to_string_lossy();
-        let line = format!(
-            "    ({name:?}, include_str!({:?})),",
-            path.display().to_string()
-        );
-        writeln!(migrations, "{line}").expect("writing to a String");
-    }
-    migrations.push(']');
-    fs::write(out.join("migration_sources.rs"), migrations).expect("write migration_sources.rs");
+    let migrations = sql_files(&root, "migrations").into_iter().map(|path| {
+        let name = path
+            .file_name()
+            .expect("a file")
+            .to_string_lossy()
+            .into_owned();
+        (name, path)
+    });
+    write_list(
+        &out.join("migration_sources.rs"),
+        &migrations.collect::<Vec<_>>(),
+    );
 }
 
-fn sql_files(dir: &Path) -> Vec<PathBuf> {
-    let entries = fs::read_dir(dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display()));
+/// Writes `&[(name, include_str!(path)), …]` to `file`, for an `include!`.
+fn write_list(file: &Path, entries: &[(String, PathBuf)]) {
+    let mut list = String::from("&[\n");
+    for (name, path) in entries {
+        let path = path.display().to_string();
+        writeln!(list, "    ({name:?}, include_str!({path:?})),").expect("writing to a String");
+    }
+    list.push(']');
+    fs::write(file, list).unwrap_or_else(|err| panic!("{}: {err}", file.display()));
+}
+
+/// The `.sql` files of `root/dir`, by name.
+fn sql_files(root: &Path, dir: &str) -> Vec<PathBuf> {
+    // A directory here makes cargo rerun this script when any file inside it changes.
+    println!("cargo::rerun-if-changed={dir}");
+    let dir = root.join(dir);
+    let entries = fs::read_dir(&dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display()));
     let mut files: Vec<PathBuf> = entries
         .map(|entry| entry.expect("a directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))

@@ -46,22 +46,23 @@ pub async fn create_list(
     name: &str,
     items: &[(&str, Priority)],
 ) -> Result<(i32, Vec<i32>)> {
+    // Every failure of the transaction is named after this step.
+    let failed = || bottles_core::Error::statement("create_list");
     let mut client = db.client().await?;
-    let failed = bottles_core::Error::statement("create_list");
-    let transaction = client.transaction().await.map_err(failed)?;
-    let failed = bottles_core::Error::statement("create_list");
+    let transaction = client.transaction().await.map_err(failed())?;
     let list = insert_list()
         .bind(&transaction, &name)
         .one()
         .await
-        .map_err(failed)?;
+        .map_err(failed())?;
     let titles: Vec<&str> = items.iter().map(|(title, _)| *title).collect();
     let priorities: Vec<Priority> = items.iter().map(|(_, priority)| *priority).collect();
     let ids = add_items()
         .bind(&transaction, &list, &titles, &priorities)
         .all()
-        .await?;
-    transaction.commit().await?;
+        .await
+        .map_err(failed())?;
+    transaction.commit().await.map_err(failed())?;
     drop(client);
     db.wrote().await?;
     Ok((list, ids))
