@@ -43,6 +43,8 @@ pub use bottles_codegen as codegen;
 /// What command-line programs on bottles share (feature `cli`): see [`bottles_core::cli`].
 #[cfg(feature = "cli")]
 pub use bottles_core::cli;
+/// Migrations: applying [`migrations()`] with [`migrate::migrate`], status, drift.
+pub use bottles_core::migrate;
 pub use bottles_core::{
     Client, ConnectOptions, Database, LOG_TARGET, Node, PoolOptions, SharedClient, SslMode,
     Transaction,

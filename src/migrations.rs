@@ -20,9 +20,14 @@ pub fn migrations() -> Result<&'static MigrationSet, MigrateError> {
     MIGRATIONS.as_ref().map_err(Clone::clone)
 }
 
-/// The schema `migrations/` produce, for [`bottles_core::migrate::check`].
-pub fn expected_schema() -> Catalog {
+static EXPECTED: LazyLock<Catalog> = LazyLock::new(|| {
     serde_json::from_str(SNAPSHOT).expect("migrations/schema.json is written by cargo xtask")
+});
+
+/// The schema `migrations/` produce (and `schema.sql` declares: CI checks they agree), for
+/// [`bottles_core::migrate::check`] and for what `reset` drops.
+pub fn expected_schema() -> &'static Catalog {
+    &EXPECTED
 }
 
 #[cfg(test)]

@@ -1,41 +1,64 @@
-//! `reset`: drop the notebook's tables and create them again from `schema.sql`, atomically.
+//! `reset`: drop what `schema.sql` declares and create it again, atomically, at the latest
+//! migration.
 
-use bottles_codegen::queries::tables::drop_tables;
+use bottles_core::migrate::{forget_history, record_all_applied, teardown};
 use serde::Serialize;
 
 use crate::Client;
 use crate::error::{Error, Result};
+use crate::migrations::{expected_schema, migrations};
 use crate::statements::SCHEMA;
 
 /// What [`reset`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResetReport {
-    /// The tables dropped and created, in `schema.sql`'s order.
-    pub tables: Vec<&'static str>,
+    /// The tables dropped and created, by name.
+    pub tables: Vec<String>,
+    /// The migration the database is now recorded at (`0001_baseline`), or `None` after
+    /// [`reset_with_schema`], which keeps no history.
+    pub version: Option<String>,
 }
 
-/// Drops `message` and `"user"` if they exist and runs `schema.sql`, in one transaction: on any
-/// failure the old tables and their rows are still there. Safe to run any number of times.
+/// Drops every table, view, sequence and enum type of `schema.sql` that exists and runs
+/// `schema.sql`, in one transaction, with every file of `migrations/` recorded as applied in
+/// `bottles_migrations`: on any failure the old objects, their rows and the old history are
+/// still there. Safe to run any number of times; objects `schema.sql` does not declare are
+/// left alone (and one that depends on a dropped object makes the reset fail, changing
+/// nothing).
 pub async fn reset(client: &mut Client) -> Result<ResetReport> {
-    reset_with_schema(client, SCHEMA).await
+    reset_with(client, SCHEMA, true).await
 }
 
-/// [`reset`] with DDL of your own in place of `schema.sql`: the same two tables laid out
+/// [`reset`] with DDL of your own in place of `schema.sql`: the same objects laid out
 /// differently, such as `docs/scale-out.sql` (`message` hash-partitioned by `user_id`, the
-/// layout Citus needs). Every query in `queries/` must still work on it.
+/// layout Citus needs). Every query in `queries/` must still work on it. That is not what
+/// `migrations/` produce, so the history table is dropped, not filled in.
 pub async fn reset_with_schema(client: &mut Client, schema: &str) -> Result<ResetReport> {
+    reset_with(client, schema, schema == SCHEMA).await
+}
+
+async fn reset_with(client: &mut Client, schema: &str, record: bool) -> Result<ResetReport> {
     let failed = Error::statement;
+    let declared = expected_schema();
+    let set = migrations().map_err(bottles_core::Error::from)?;
     let transaction = client.transaction().await.map_err(failed("reset"))?;
-    drop_tables()
-        .bind(&transaction)
+    transaction
+        .batch_execute(&teardown(declared))
         .await
         .map_err(failed("reset"))?;
     transaction
         .batch_execute(schema)
         .await
         .map_err(failed("reset"))?;
+    match record {
+        true => record_all_applied(&transaction, set).await?,
+        false => forget_history(&transaction).await?,
+    }
     transaction.commit().await.map_err(failed("reset"))?;
     Ok(ResetReport {
-        tables: vec!["user", "message"],
+        tables: declared.tables.iter().map(|t| t.name.clone()).collect(),
+        version: record
+            .then(|| set.iter().last().map(|m| m.label()))
+            .flatten(),
     })
 }

@@ -1,7 +1,9 @@
 //! `bottles migrate`: the migrations built into the binary on a real database, and the drift
 //! check.
 
-use crate::helpers::{TestDb, assert_one_line_error, bottles, stderr, stdout};
+use std::process::Stdio;
+
+use crate::helpers::{TestDb, assert_one_line_error, bottles, bottles_command, stderr, stdout};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_applies_each_file_once_and_status_lists_them() {
@@ -81,4 +83,114 @@ async fn drift_is_reported_one_line_each_with_exit_1() {
     );
     assert!(lines.iter().any(|line| line.contains("email")), "{lines:?}");
     assert_one_line_error(&stderr(&drifted), "migrate check");
+}
+
+/// `bottles migrate` processes started together: each exits 0, one applies the file.
+pub fn migrate_at_once(url: &str, processes: usize) -> Vec<String> {
+    let cwd = tempfile::tempdir().unwrap();
+    let children: Vec<_> = (0..processes)
+        .map(|_| {
+            bottles_command(Some(url), ["migrate"], cwd.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start bottles migrate")
+        })
+        .collect();
+    let outputs = children.into_iter().map(|child| {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    });
+    let outputs: Vec<String> = outputs.collect();
+    let applied = outputs
+        .iter()
+        .filter(|out| out.starts_with("migrate: applied 0001_baseline in "))
+        .count();
+    let idle = outputs
+        .iter()
+        .filter(|out| out.trim() == "migrate: nothing to apply")
+        .count();
+    assert_eq!((applied, idle), (1, processes - 1), "{outputs:#?}");
+    outputs
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn four_migrate_processes_at_once_apply_the_file_once() {
+    let test = TestDb::empty().await;
+    migrate_at_once(&test.url, 4);
+    let rows = test
+        .client()
+        .await
+        .query("SELECT version, state FROM bottles_migrations", &[])
+        .await
+        .unwrap();
+    let rows: Vec<(i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(rows, [(1, "done".to_string())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reset_leaves_every_migration_recorded_so_migrate_has_nothing_to_do() {
+    let test = TestDb::seeded().await;
+    let url = Some(test.url.as_str());
+    let migrate = bottles(url, &["migrate"]);
+    assert_eq!(stdout(&migrate).trim(), "migrate: nothing to apply");
+    let status = bottles(url, &["migrate", "status"]);
+    assert!(
+        stdout(&status).starts_with("applied 0001_baseline  "),
+        "{}",
+        stdout(&status)
+    );
+    let check = bottles(url, &["migrate", "check"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+    // A reset over a migrated database replaces its history, rows and all.
+    let again = bottles(url, &["reset"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(test.counts().await, (0, 0));
+    assert_eq!(
+        stdout(&bottles(url, &["migrate"])).trim(),
+        "migrate: nothing to apply"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_or_unknown_history_is_refused_in_one_line_changing_nothing() {
+    let test = TestDb::seeded().await;
+    let url = Some(test.url.as_str());
+    let client = test.client().await;
+    let history = || async {
+        let rows = client
+            .query(
+                "SELECT version, checksum FROM bottles_migrations ORDER BY 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| (r.get::<_, i32>(0), r.get::<_, String>(1)))
+            .collect::<Vec<_>>()
+    };
+    for (tamper, expected) in [
+        (
+            "UPDATE bottles_migrations SET checksum = 'edited-after-it-ran'",
+            "migration 0001_baseline was changed after it was applied",
+        ),
+        (
+            "INSERT INTO bottles_migrations VALUES (2, 'from_a_newer_binary', 'x', 'done', now(), 1)",
+            "the database has migration 0002_from_a_newer_binary, which this binary does not have",
+        ),
+    ] {
+        bottles(url, &["reset"]);
+        client.batch_execute(tamper).await.unwrap();
+        let before = history().await;
+        for args in [&["migrate"][..], &["migrate", "--dry-run"]] {
+            let refused = bottles(url, args);
+            assert_eq!(refused.status.code(), Some(1), "{args:?}");
+            let err = stderr(&refused);
+            assert!(err.contains(expected), "{args:?}: {err}");
+            assert_one_line_error(&err, "a refused migrate");
+        }
+        assert_eq!(history().await, before, "the history is untouched");
+        assert_eq!(test.counts().await, (0, 0));
+    }
 }

@@ -198,3 +198,31 @@ async fn statement_cache_size_0_runs_unprepared_even_without_a_pooler() {
         "{err}"
     );
 }
+
+#[test]
+fn migrate_through_pgbouncer_applies_once_from_two_processes_and_then_checks_clean() {
+    let url = database_through_bouncer();
+    // The deploy lock is a transaction's (a session lock would not hold behind the pooler).
+    crate::migrate::migrate_at_once(&url, 2);
+    let seed = bottles(Some(&url), &["seed"]);
+    assert!(seed.status.success(), "{}", stderr(&seed));
+    for (args, expected) in [
+        (&["migrate"][..], "migrate: nothing to apply"),
+        (
+            &["migrate", "check"],
+            "check: the database has the schema of migrations/ (1 file)",
+        ),
+    ] {
+        let output = bottles(Some(&url), args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        assert_eq!(stdout(&output).trim(), expected, "{args:?}");
+    }
+    let status = bottles(Some(&url), &["migrate", "status"]);
+    assert!(
+        stdout(&status).starts_with("applied 0001_baseline  "),
+        "{}",
+        stdout(&status)
+    );
+    let query = bottles(Some(&url), &["query"]);
+    assert!(stdout(&query).contains("messages from user 'Eli' (Message.afrom_user): 33"));
+}

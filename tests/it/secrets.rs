@@ -1,5 +1,6 @@
 //! Secrets and TLS, against a server of this test binary's own: TLS on with a self-signed
-//! certificate, `alice` signing in with a password (SCRAM), `tls_only` refused without TLS.
+//! certificate, `alice` signing in with a password (SCRAM), `tls_only` refused without TLS,
+//! each with a database of its own.
 
 use std::process::Output;
 use std::sync::OnceLock;
@@ -32,6 +33,9 @@ fn server() -> &'static LocalServer {
                 "CREATE ROLE alice LOGIN PASSWORD '{PASSWORD}'; CREATE ROLE tls_only LOGIN SUPERUSER"
             ))
             .args(["-c", "CREATE DATABASE alicedb OWNER alice"])
+            // Each role resets a database of its own: tables (and bottles_migrations) made by
+            // one role cannot be dropped by the other.
+            .args(["-c", "CREATE DATABASE tlsdb OWNER tls_only"])
             .output()
             .expect("psql");
         assert!(setup.status.success(), "{setup:?}");
@@ -41,7 +45,12 @@ fn server() -> &'static LocalServer {
 
 fn url(user: &str, password: &str, query: &str) -> String {
     let port = server().port();
-    format!("postgres://{user}:{password}@127.0.0.1:{port}/alicedb{query}")
+    let database = if user == "tls_only" {
+        "tlsdb"
+    } else {
+        "alicedb"
+    };
+    format!("postgres://{user}:{password}@127.0.0.1:{port}/{database}{query}")
 }
 
 fn assert_no_password(output: &Output, password: &str) {

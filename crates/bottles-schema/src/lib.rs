@@ -21,4 +21,4 @@ pub use catalog::{
     Table, View, ViewColumn,
 };
 pub use error::Error;
-pub use plan::{Hazard, Plan, PlanError, PlanOptions, Step, plan};
+pub use plan::{Hazard, Plan, PlanError, PlanOptions, Step, plan, teardown};

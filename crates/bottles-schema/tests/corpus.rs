@@ -280,3 +280,57 @@ async fn every_destructive_drop_is_named() {
          data: rerun with --allow-destructive if that is meant"
     );
 }
+
+#[tokio::test]
+async fn teardown_drops_every_object_of_a_catalog_and_can_run_again() {
+    let schema = format!(
+        "{BASE}
+        CREATE TYPE mood AS ENUM ('happy', 'sad');
+        CREATE SEQUENCE tickets;
+        ALTER TABLE message ADD COLUMN mood mood, ADD COLUMN ticket bigint DEFAULT nextval('tickets');
+        CREATE VIEW eli AS SELECT m.* FROM message m JOIN \"user\" u ON u.id = m.user_id WHERE u.name = 'Eli';
+        CREATE VIEW eli_count AS SELECT count(*) FROM eli;"
+    );
+    let (_db, client) = database(&schema).await;
+    let declared = catalog::read(&client).await.unwrap();
+    client
+        .batch_execute("CREATE TABLE not_declared (x int)")
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        client
+            .batch_execute(&bottles_schema::teardown(&declared))
+            .await
+            .unwrap();
+        let left = catalog::read(&client).await.unwrap();
+        let names: Vec<&str> = left.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["not_declared"],
+            "only what was not declared is left"
+        );
+        assert!(left.enums.is_empty() && left.sequences.is_empty() && left.views.is_empty());
+    }
+    client.batch_execute(&schema).await.unwrap();
+    let again = catalog::read(&client).await.unwrap();
+    let lines: Vec<String> = differences(&declared, &again)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(lines, ["table not_declared: not expected (added by hand?)"]);
+    // Something outside the catalog that depends on it makes the teardown fail, not spread.
+    client
+        .batch_execute("CREATE VIEW outsider AS SELECT * FROM eli")
+        .await
+        .unwrap();
+    let err = client
+        .batch_execute(&bottles_schema::teardown(&declared))
+        .await
+        .unwrap_err();
+    let refused = err.as_db_error().expect("refused by the server");
+    assert_eq!(refused.code().code(), "2BP01", "{refused}");
+    assert!(
+        refused.message().contains("other objects depend on them"),
+        "{refused}"
+    );
+}

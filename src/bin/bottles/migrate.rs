@@ -32,13 +32,16 @@ pub async fn run(db: &Database, args: &MigrateArgs) -> Result<String, String> {
             Ok(lines.join("\n"))
         }
         Some(MigrateAction::Check) => {
-            let found = migrate::check(db, &bottles::expected_schema())
+            let found = migrate::check(db, bottles::expected_schema())
                 .await
                 .map_err(|err| err.to_string())?;
             if found.is_empty() {
+                let files = match set.len() {
+                    1 => "1 file".to_string(),
+                    n => format!("{n} files"),
+                };
                 return Ok(format!(
-                    "check: the database has the schema of migrations/ ({} files)",
-                    set.len()
+                    "check: the database has the schema of migrations/ ({files})"
                 ));
             }
             for difference in &found {

@@ -9,9 +9,13 @@ use crate::cells::{MessagesPreview, QueryReport, UserPreview};
 
 pub fn reset_line(report: &ResetReport) -> String {
     let tables: Vec<String> = report.tables.iter().map(|t| format!("{t:?}")).collect();
+    let version = match &report.version {
+        Some(version) => format!(", recorded at migration {version}"),
+        None => String::new(),
+    };
     format!(
-        "reset: dropped and created tables {} from schema.sql",
-        tables.join(" and ")
+        "reset: dropped and created tables {} from schema.sql{version}",
+        tables.join(", ")
     )
 }
 

@@ -274,6 +274,12 @@ pub async fn record_all_applied(tx: &Transaction<'_>, set: &MigrationSet) -> Res
     Ok(())
 }
 
+/// Drops `bottles_migrations` in `tx`: for a schema that is not what the files produce, so
+/// that `bottles migrate` refuses to start from it rather than trusting a wrong history.
+pub async fn forget_history(tx: &Transaction<'_>) -> Result<()> {
+    tx.batch_execute(sql("drop_table")).await.map_err(step)
+}
+
 /// The history rows, or none when there is no history table yet. In a transaction, where
 /// statements with parameters work behind a pooler too.
 async fn read_history(client: &mut Client) -> Result<Vec<Recorded>> {
@@ -352,7 +358,7 @@ mod tests {
 
     #[test]
     fn every_statement_is_in_history_sql() {
-        let names = "create_table exists history insert_done insert_running mark_done forget_all \
+        let names = "create_table exists history insert_done insert_running mark_done forget_all drop_table \
                      set_lock_timeout keep_lock_open try_deploy_lock";
         let names: Vec<_> = names.split_whitespace().collect();
         for name in &names {

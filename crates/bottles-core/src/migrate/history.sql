@@ -38,6 +38,10 @@ WHERE version = $1;
 --! forget_all
 DELETE FROM bottles_migrations;
 
+--! drop_table
+-- For a schema that is not what the files produce: no history is better than a wrong one.
+DROP TABLE IF EXISTS bottles_migrations;
+
 --! set_lock_timeout
 -- For this transaction only: a migration waiting on a lock queues every query behind it.
 SELECT set_config('lock_timeout', $1, true);

@@ -8,10 +8,11 @@ mod drift;
 mod files;
 
 pub use apply::{
-    Applied, MigrateOptions, MigrateReport, Recorded, Status, migrate, record_all_applied, status,
+    Applied, MigrateOptions, MigrateReport, Recorded, Status, forget_history, migrate,
+    record_all_applied, status,
 };
 /// The schema model a drift check compares against (see [`check`]).
-pub use bottles_schema::{Catalog, Difference};
+pub use bottles_schema::{Catalog, Difference, teardown};
 pub use drift::check;
 pub use files::{Migration, MigrationSet, NO_TRANSACTION_HEADER};
 

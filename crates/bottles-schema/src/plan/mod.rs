@@ -13,9 +13,11 @@ mod constraints;
 mod indexes;
 mod objects;
 mod tables;
+mod teardown;
 mod types;
 mod views;
 
+pub use teardown::teardown;
 pub use types::{Hazard, Plan, PlanError, PlanOptions, Step};
 
 use crate::catalog::Catalog;
