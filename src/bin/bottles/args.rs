@@ -35,7 +35,7 @@ pub struct Cli {
 pub enum Command {
     /// Reset, seed and query: the whole notebook (the default)
     Run(RunArgs),
-    /// Drop and recreate the tables from schema.sql, in one transaction
+    /// Drop and recreate the tables from schema.sql, in one transaction, at the latest migration
     Reset,
     /// Insert the notebook's 3 users and 100 messages (or --users/--messages); refused unless the tables are empty
     Seed(SeedArgs),
