@@ -97,6 +97,17 @@ pub fn sqlalchemy() -> Command {
     command
 }
 
+/// `python SCRIPT` (a file of `bench/`) in the same virtualenv.
+pub fn python(script: &str) -> Command {
+    let python = env_path(
+        "BOTTLES_BENCH_PYTHON",
+        "it creates the SQLAlchemy virtualenv",
+    );
+    let mut command = Command::new(python);
+    command.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(script));
+    command
+}
+
 /// Runs `command` to completion, quietly; panics with its stderr if it fails.
 pub fn run_quietly(command: &mut Command) -> String {
     let output = command
@@ -230,13 +241,25 @@ pub fn report_medians(
 /// Runs `pgbench -M prepared` with `messages_from_user` for Eli from `clients` clients for
 /// `seconds`; returns 1 / its rate (the time per query).
 pub fn pgbench_time_per_query(url: &str, clients: usize, seconds: u32) -> Duration {
+    pgbench_time_per_query_in(url, clients, seconds, "prepared")
+}
+
+/// [`pgbench_time_per_query`] in pgbench's `protocol`: `prepared`, or `extended` (an unnamed
+/// statement per query, what a transaction pooler can carry).
+pub fn pgbench_time_per_query_in(
+    url: &str,
+    clients: usize,
+    seconds: u32,
+    protocol: &str,
+) -> Duration {
     let script = std::env::temp_dir().join(format!("bottles-pgbench-{}.sql", std::process::id()));
     // pgbench passes `:name` as a parameter of the prepared statement, like bottles' `$1`.
     let sql = bottles::statement_text("messages_from_user").expect("a named statement");
     std::fs::write(&script, format!("{sql};\n")).expect("write the pgbench script");
     let output = run_quietly(
         Command::new(throwaway_pg::program("pgbench"))
-            .args(["--no-vacuum", "--protocol=prepared", "--define=name=Eli"])
+            .args(["--no-vacuum", "--define=name=Eli"])
+            .arg(format!("--protocol={protocol}"))
             .arg(format!("--client={clients}"))
             .arg("--jobs=2")
             .arg(format!("--time={seconds}"))

@@ -37,6 +37,7 @@ pub fn run(bench_args: &[String]) -> Result<String, String> {
         ("psql", "postgresql-client"),
         ("pgbench", "postgresql-client"),
         ("wrk", "wrk"),
+        ("pgbouncer", "pgbouncer"),
     ] {
         let found = Command::new(throwaway_pg::program(tool))
             .arg("--version")
