@@ -393,3 +393,47 @@ async fn record_all_applied_records_every_version_in_the_transaction() {
     let rerun = apply(&database, &files);
     assert!(rerun.await.unwrap().applied.is_empty());
 }
+
+#[tokio::test]
+async fn a_no_transaction_statement_waits_at_most_the_lock_timeout_and_leaks_no_setting_through_pgbouncer()
+ {
+    let server = LocalServer::start().expect("a server");
+    let bouncer = LocalBouncer::start(&server, "transaction", 2).expect("pgbouncer");
+    server.sql("CREATE DATABASE migrate_timeout").unwrap();
+    let (url, direct) = (
+        bouncer.url_for("migrate_timeout"),
+        server.url_for("migrate_timeout"),
+    );
+    let database = open(&url).await;
+    apply(&database, &set(&[TABLE])).await.unwrap();
+    // A reader holding its lock: ADD COLUMN needs ACCESS EXCLUSIVE, so it has to wait.
+    let reader = open(&direct).await;
+    let mut reading = reader.client().await.unwrap();
+    let blocker = reading.transaction().await.unwrap();
+    blocker
+        .batch_execute("LOCK TABLE note IN ACCESS SHARE MODE")
+        .await
+        .unwrap();
+    let late = (
+        "0002_late.sql",
+        "-- bottles: no-transaction\nALTER TABLE note ADD COLUMN late text;\n",
+    );
+    let options = MigrateOptions {
+        dry_run: false,
+        lock_timeout: Duration::from_millis(300),
+    };
+    let files = set(&[TABLE, late]);
+    let waited = migrate::migrate(&database, &files, &options);
+    let refused = tokio::time::timeout(Duration::from_secs(20), waited)
+        .await
+        .expect("gave up on the lock, not waited for it")
+        .expect_err("the lock is held");
+    assert!(one_line(&refused).contains("lock timeout"), "{refused}");
+    blocker.rollback().await.unwrap();
+    // SET LOCAL ended with each transaction: no server connection kept the timeout.
+    let client = database.client().await.unwrap();
+    for _ in 0..8 {
+        let row = client.query_one("SHOW lock_timeout", &[]).await.unwrap();
+        assert_eq!(row.get::<_, String>(0), "0");
+    }
+}

@@ -5,6 +5,8 @@
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
+use tokio_postgres::error::SqlState;
+
 use super::MigrateError;
 use super::files::{Migration, MigrationSet};
 use crate::log::Statements;
@@ -15,11 +17,13 @@ use crate::{Client, Database, Error, Result, Transaction, message};
 pub struct MigrateOptions {
     /// Report what would run and change nothing, not even create the history table.
     pub dry_run: bool,
-    /// How long a statement of a transactional file may wait for a lock before the file fails
-    /// (and is rolled back): while it waits, every query that needs the same table queues
-    /// behind it. Files run outside a transaction keep the server's setting: there
-    /// `CREATE INDEX CONCURRENTLY` waits for older transactions without blocking anyone, and
-    /// timing it out would leave an invalid index behind.
+    /// How long a statement may wait for a lock before its file fails (a transactional file
+    /// is rolled back): while it waits, every query that needs the same table queues behind
+    /// it. Set with `SET LOCAL`, so it holds behind a transaction pooler and ends with the
+    /// transaction. A no-transaction file's statements each get a transaction of their own
+    /// with it, except those PostgreSQL runs only outside one (`CREATE INDEX CONCURRENTLY`),
+    /// which keep the server's setting: such a build waits for older transactions without
+    /// blocking anyone's reads or writes, and timing it out would leave an invalid index.
     pub lock_timeout: Duration,
 }
 
@@ -178,7 +182,7 @@ async fn apply_pending(
         let started = Instant::now();
         match migration.outside_transaction {
             false => apply_in_transaction(&mut client, migration, options, started).await?,
-            true => apply_outside_transaction(&mut client, migration, started).await?,
+            true => apply_outside_transaction(&mut client, migration, options, started).await?,
         }
         let duration = started.elapsed();
         tracing::info!(
@@ -219,10 +223,11 @@ async fn apply_in_transaction(
 
 /// Marked 'running' first, so that a run stopped half-way is seen by the next one, which
 /// refuses: what the file did so far stays, and only a person can tell what to do about it.
-/// Each statement is sent alone, outside a transaction (a multi-statement text would be one).
+/// Each statement commits on its own (see [`run_alone`]).
 async fn apply_outside_transaction(
     client: &mut Client,
     migration: &Migration,
+    options: &MigrateOptions,
     started: Instant,
 ) -> Result<()> {
     let version = db_version(migration);
@@ -231,7 +236,7 @@ async fn apply_outside_transaction(
     run(&tx, "insert_running", &[&version, name, checksum]).await?;
     tx.commit().await.map_err(step)?;
     for statement in migration.statements() {
-        client.batch_execute(statement).await.map_err(|err| {
+        run_alone(client, statement, options).await.map_err(|err| {
             let reason = format!(
                 "{} (it runs outside a transaction: what it did stays, and bottles_migrations marks it half-applied)",
                 message(&err)
@@ -243,6 +248,31 @@ async fn apply_outside_transaction(
     let duration = millis(started.elapsed());
     run(&tx, "mark_done", &[&version, &duration]).await?;
     tx.commit().await.map_err(step)
+}
+
+/// One statement of a no-transaction file, committed on its own: in a transaction with the
+/// lock timeout, or, when PostgreSQL refuses to run it in one (25001, checked before it does
+/// anything), alone.
+async fn run_alone(
+    client: &mut Client,
+    statement: &str,
+    options: &MigrateOptions,
+) -> Result<(), tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let lock_timeout = format!("{}ms", options.lock_timeout.as_millis());
+    tx.execute(sql("set_lock_timeout"), &[&lock_timeout])
+        .await?;
+    match tx.batch_execute(statement).await {
+        Ok(()) => tx.commit().await,
+        Err(err) if err.code() == Some(&SqlState::ACTIVE_SQL_TRANSACTION) => {
+            tx.rollback().await?;
+            client.batch_execute(statement).await
+        }
+        Err(err) => {
+            let _ = tx.rollback().await;
+            Err(err)
+        }
+    }
 }
 
 /// What the database has next to `set`, without changing anything.

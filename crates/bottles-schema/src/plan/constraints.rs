@@ -131,9 +131,11 @@ fn validate(b: &mut Builder, table: &str, c: &Constraint) {
         ident(table),
         ident(&c.name)
     );
-    let why =
-        "VALIDATE checks the existing rows under SHARE UPDATE EXCLUSIVE: reads and writes go on";
-    b.step(sql, why, &[Hazard::ValidatesOnline]);
+    // In the transaction that added it NOT VALID, VALIDATE would scan under that statement's
+    // stronger lock: it has to commit on its own.
+    let why = "VALIDATE checks the existing rows under SHARE UPDATE EXCLUSIVE, in a transaction \
+        of its own (the one that added the constraint has committed): reads and writes go on";
+    b.outside(sql, why, &[Hazard::ValidatesOnline]);
 }
 
 /// The `DEFERRABLE …` end of a key's definition, which USING INDEX must repeat.

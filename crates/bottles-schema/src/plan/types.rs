@@ -147,7 +147,8 @@ pub struct Step {
 pub struct Plan {
     /// The statements.
     pub steps: Vec<Step>,
-    /// The `lock_timeout` the file sets.
+    /// The `lock_timeout` a transactional file sets (`SET LOCAL`). A no-transaction file sets
+    /// none: `bottles migrate` gives each of its statements a transaction and a timeout.
     pub lock_timeout: Duration,
 }
 
@@ -181,8 +182,9 @@ impl Plan {
         text.push_str("-- Review it like code: it runs as written.\n");
         if outside {
             text.push_str(&format!(
-                "-- Runs outside a transaction, one statement at a time ({}):\n\
-                 -- a failure leaves the statements before it applied.\n",
+                "-- Runs statement by statement, each committed on its own ({}):\n\
+                 -- a failure leaves the statements before it applied. bottles migrate gives each\n\
+                 -- a transaction with its lock_timeout, but CONCURRENTLY, which runs outside any.\n",
                 self.why_outside()
             ));
         }
@@ -195,21 +197,20 @@ impl Plan {
                 text.push_str(&format!("--   {hazard}\n"));
             }
         }
-        let scope = if outside { "" } else { "LOCAL " };
-        text.push_str(&format!(
-            "SET {scope}lock_timeout = '{}';\n",
-            duration(self.lock_timeout)
-        ));
+        // Outside one transaction a SET would last for the session, and behind a transaction
+        // pooler land on whichever server connection the next statement gets.
+        if !outside {
+            text.push_str(&format!(
+                "SET LOCAL lock_timeout = '{}';\n",
+                duration(self.lock_timeout)
+            ));
+        }
         for step in &self.steps {
             text.push_str(&format!("\n-- {}\n", step.comment));
             for hazard in step.hazards.iter().filter(|h| h.is_blocking()) {
                 text.push_str(&format!("-- HAZARD: {hazard}\n"));
             }
             text.push_str(&format!("{};\n", step.sql));
-        }
-        if outside {
-            // Outside a transaction SET lasts for the session: leave the connection as it was.
-            text.push_str("\nRESET lock_timeout;\n");
         }
         text
     }
@@ -221,6 +222,9 @@ impl Plan {
         let mut why = Vec::new();
         if outside().any(|s| s.sql.contains(" CONCURRENTLY ")) {
             why.push("CONCURRENTLY cannot run in a transaction");
+        }
+        if outside().any(|s| s.sql.contains(" VALIDATE CONSTRAINT ")) {
+            why.push("VALIDATE must not share the transaction that added the constraint");
         }
         if outside().any(|s| s.sql.starts_with("ALTER TYPE")) {
             why.push("a new enum value must commit before it is used");
@@ -252,7 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn a_no_transaction_file_says_so_first_and_resets_its_timeout() {
+    fn a_no_transaction_file_says_so_first_and_sets_no_session_timeout() {
         let plan = Plan {
             steps: vec![
                 step(
@@ -270,7 +274,7 @@ mod tests {
         };
         let text = plan.render();
         assert!(text.starts_with("-- bottles: no-transaction\n"), "{text}");
-        assert!(text.contains("\nSET lock_timeout = '1500ms';\n"), "{text}");
+        assert!(!text.contains("lock_timeout ="), "{text}");
         assert!(
             text.contains("(CONCURRENTLY cannot run in a transaction)"),
             "{text}"
@@ -279,7 +283,11 @@ mod tests {
             text.contains("-- why\n-- HAZARD: rewrites the table"),
             "{text}"
         );
-        assert!(text.ends_with("ALTER TABLE t ALTER a TYPE bigint;\n\nRESET lock_timeout;\n"));
+        assert!(
+            text.ends_with("ALTER TABLE t ALTER a TYPE bigint;\n"),
+            "{text}"
+        );
+        assert!(!text.contains("RESET"), "{text}");
         assert_eq!(
             text.matches("-- HAZARD:").count(),
             1,
