@@ -17,9 +17,11 @@ mod errors;
 mod extract;
 mod routes;
 pub mod startup;
+mod tokens;
 mod users;
 
 pub use access::ACCESS_LOG_TARGET;
 pub use errors::ApiError;
 pub use routes::{ServiceOptions, router};
 pub use startup::{Application, SHUTDOWN_GRACE, fill_with_notebook};
+pub use tokens::Tokens;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bottles::PoolOptions;
 use bottles::cli::{DatabaseArgs, fail, parse_duration, say};
-use bottles_web::{Application, ServiceOptions};
+use bottles_web::{Application, ServiceOptions, Tokens};
 use clap::{CommandFactory, FromArgMatches, Parser};
 
 /// Serve the notebook's users and messages as JSON over HTTP
@@ -40,6 +40,30 @@ struct Args {
     /// Answer 503 to a request still waiting on the database after this long
     #[arg(long, value_name = "DURATION", env = "BOTTLES_REQUEST_TIMEOUT", hide_env_values = true, default_value = "30s", value_parser = parse_duration)]
     request_timeout: Duration,
+
+    /// A bearer token POSTs must carry (repeat for more, to rotate one; BOTTLES_WRITE_TOKENS takes a comma-separated list)
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "BOTTLES_WRITE_TOKENS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    write_token: Vec<String>,
+
+    /// A bearer token GETs must carry (a write token also reads; /health stays open) [default: GETs are open]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "BOTTLES_READ_TOKENS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    read_token: Vec<String>,
+
+    /// Listen beyond loopback with no write token, letting anyone who reaches the port write
+    #[arg(long)]
+    allow_anonymous_writes: bool,
 
     #[command(flatten)]
     database: DatabaseArgs,
@@ -91,6 +115,19 @@ fn main() -> ExitCode {
     directives.push(format!("{}=info", bottles_web::ACCESS_LOG_TARGET));
     bottles::cli::log_to_stderr(&directives);
     args.database.warn_if_password_in_arguments(&matches);
+    for flag in ["write_token", "read_token"] {
+        if matches.value_source(flag) == Some(clap::parser::ValueSource::CommandLine) {
+            say(&format!(
+                "warning: --{} is visible to every user of this machine in the process list; prefer {}",
+                flag.replace('_', "-"),
+                if flag == "write_token" {
+                    "BOTTLES_WRITE_TOKENS"
+                } else {
+                    "BOTTLES_READ_TOKENS"
+                }
+            ));
+        }
+    }
     let runtime = match Args::per_cores(args.threads, 1) {
         1 => tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -111,6 +148,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    // Before anything connects: a refusal should cost nothing.
+    let tokens = Tokens::new(&args.write_token, &args.read_token);
+    tokens.check_listen(args.listen, args.allow_anonymous_writes)?;
     let db = tokio::select! {
         db = args.database.open(args.pool_options()) => db.map_err(|err| err.to_string())?,
         () = shutdown_signal() => return Ok(()),
@@ -134,6 +174,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let options = ServiceOptions {
         request_timeout: args.request_timeout,
+        tokens,
     };
     let app = Application::build(db, args.listen, options).await?;
     say(&format!("listening on http://{}", app.address()));

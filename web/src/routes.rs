@@ -34,6 +34,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::errors::ApiError;
 use crate::extract::{BODY_LIMIT, Id, Json, Query, checked_text};
+use crate::tokens::Tokens;
 
 /// The longest user name and message content, in characters.
 const NAME_LIMIT: usize = 200;
@@ -45,17 +46,20 @@ const MAX_PAGE: i64 = 1000;
 type Db = State<Arc<Database>>;
 
 /// How the service treats requests.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServiceOptions {
     /// A request still waiting on the database after this long is answered 503 (a streamed
     /// body counts until its first bytes).
     pub request_timeout: Duration,
+    /// The bearer tokens writes (and, if any read token is given, reads) need; none by default.
+    pub tokens: Tokens,
 }
 
 impl Default for ServiceOptions {
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(30),
+            tokens: Tokens::default(),
         }
     }
 }
@@ -82,6 +86,10 @@ pub fn router(db: Arc<Database>, options: ServiceOptions) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             options.request_timeout,
             deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            options.tokens,
+            crate::tokens::require,
         ))
         .layer(axum::middleware::from_fn(crate::access::log))
         .layer(CatchPanicLayer::custom(|_| {

@@ -8,3 +8,4 @@ mod pooler;
 mod replicas;
 mod resilience;
 mod shutdown;
+mod tokens;

@@ -126,6 +126,7 @@ async fn a_write_stuck_behind_a_lock_is_503_at_the_deadline_and_never_lands() {
     };
     let service = ServiceOptions {
         request_timeout: Duration::from_millis(300),
+        ..ServiceOptions::default()
     };
     let app = spawn_app_with(crate::helpers::admin_url(), options, service).await;
     let mut sql = app.sql().await;

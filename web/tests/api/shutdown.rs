@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -12,8 +13,11 @@ use serde_json::json;
 
 use crate::helpers::{json, spawn_app};
 
-/// `bottles-web --listen 127.0.0.1:0` with these variables; returns it and its address.
-fn start(vars: &[(&str, &str)], tmp: &std::path::Path) -> (Child, String) {
+/// What the binary wrote to stderr after its "listening on" line.
+type Log = Arc<Mutex<String>>;
+
+/// `bottles-web --listen 127.0.0.1:0` with these variables; returns it, its address and its log.
+pub fn start(vars: &[(&str, &str)], tmp: &std::path::Path) -> (Child, String, Log) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bottles-web"));
     command
         .args(["--listen", "127.0.0.1:0"])
@@ -40,15 +44,23 @@ fn start(vars: &[(&str, &str)], tmp: &std::path::Path) -> (Child, String) {
         }
     };
     // Keep reading (the access log) so the child never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, address)
+    let log = Log::default();
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut kept = kept.lock().unwrap();
+            kept.push_str(&line);
+            kept.push('\n');
+        }
+    });
+    (child, address, log)
 }
 
-fn terminate(child: &Child) {
+pub fn terminate(child: &Child) {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
 }
 
-fn wait_exit(mut child: Child, within: Duration) -> Option<i32> {
+pub fn wait_exit(mut child: Child, within: Duration) -> Option<i32> {
     let deadline = Instant::now() + within;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -65,7 +77,7 @@ fn wait_exit(mut child: Child, within: Duration) -> Option<i32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_settings_it_serves_the_notebook_from_its_own_server_and_removes_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let (child, address) = start(&[], tmp.path());
+    let (child, address, _) = start(&[], tmp.path());
     let (status, elis) = json(
         reqwest::get(format!("{address}/users?name=Eli"))
             .await
@@ -100,7 +112,7 @@ async fn without_settings_it_serves_the_notebook_from_its_own_server_and_removes
 async fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     let app = spawn_app().await;
     let tmp = tempfile::tempdir().unwrap();
-    let (child, address) = start(&[("DATABASE_URL", &app.db_url)], tmp.path());
+    let (child, address, _) = start(&[("DATABASE_URL", &app.db_url)], tmp.path());
     let mut sql = app.sql().await;
     let lock = sql.transaction().await.unwrap();
     lock.batch_execute(r#"LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE"#)
