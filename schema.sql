@@ -15,3 +15,14 @@ CREATE TABLE message (
 
 -- Loading a user's messages (joined or select-in) looks them up by user_id.
 CREATE INDEX message_user_id_idx ON message (user_id, id);
+
+-- Idempotency-Key: a write's answer, stored in the transaction that made the write, so a retry
+-- with the same key gets the same answer without writing twice. Kept 24 hours.
+CREATE TABLE idempotency_key (
+    key text PRIMARY KEY,
+    -- SHA-256 of what was asked (method, path, body): the same key for another request is refused.
+    request_hash text NOT NULL,
+    status smallint NOT NULL,
+    body text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);

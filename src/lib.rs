@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod idempotency;
 mod load;
 mod migrations;
 mod reset;
@@ -50,6 +51,7 @@ pub use bottles_core::{
     Transaction,
 };
 pub use error::{Error, Result};
+pub use idempotency::{Answer, KEY_LIFETIME, write_once};
 pub use load::{
     UserWithMessages, user_by_id_with_messages, user_by_name_with_messages, users_with_messages,
 };

@@ -76,7 +76,7 @@ fn main() {
     });
 }
 
-/// Starts the writers, applies the index as migration 0002 once they run, stops them, and
+/// Starts the writers, applies the index as the next migration once they run, stops them, and
 /// undoes it (index and history row) for the next round.
 async fn build_under_load(db: &Database, url: &str, file: &str) -> Round {
     let stop = Arc::new(AtomicBool::new(false));
@@ -93,7 +93,7 @@ async fn build_under_load(db: &Database, url: &str, file: &str) -> Round {
     let report = migrate(db, &set, &MigrateOptions::default()).await.unwrap();
     let build = started.elapsed();
     let finished = Instant::now();
-    assert_eq!(report.applied.len(), 1, "0002 applied");
+    assert_eq!(report.applied.len(), 1, "the index applied");
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.store(true, Ordering::Relaxed);
     let mut inserts = Vec::new();
@@ -127,7 +127,13 @@ async fn build_under_load(db: &Database, url: &str, file: &str) -> Round {
     }
 }
 
-/// The notebook's migrations and the index as 0002.
+/// The version the index gets: the one after the notebook's last.
+fn index_version() -> u32 {
+    let built_in = bottles::migrations().unwrap();
+    built_in.latest().map_or(1, |m| m.version + 1)
+}
+
+/// The notebook's migrations and the index after them.
 fn with_index(file: &str) -> MigrationSet {
     let built_in = bottles::migrations().unwrap();
     let names: Vec<String> = built_in
@@ -139,7 +145,8 @@ fn with_index(file: &str) -> MigrationSet {
         .zip(built_in.iter())
         .map(|(name, m)| (name.as_str(), m.sql.as_str()))
         .collect();
-    files.push(("0002_message_content_idx.sql", file));
+    let next = format!("{:04}_message_content_idx.sql", index_version());
+    files.push((&next, file));
     MigrationSet::from_files(&files).unwrap()
 }
 

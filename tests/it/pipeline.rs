@@ -182,8 +182,8 @@ async fn reset_twice_works_and_empties_the_tables() {
     let mut client = test.client().await;
     for _ in 0..2 {
         let report = bottles::reset(&mut client).await.unwrap();
-        assert_eq!(report.tables, ["message", "user"]);
-        assert_eq!(report.version.as_deref(), Some("0001_baseline"));
+        assert_eq!(report.tables, ["idempotency_key", "message", "user"]);
+        assert_eq!(report.version.as_deref(), Some("0002_idempotency_key"));
         assert_eq!(counts(&client).await, (0, 0));
     }
     // Fresh tables restart their ids, so a new seed matches the notebook again.

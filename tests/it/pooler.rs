@@ -210,7 +210,7 @@ fn migrate_through_pgbouncer_applies_once_from_two_processes_and_then_checks_cle
         (&["migrate"][..], "migrate: nothing to apply"),
         (
             &["migrate", "check"],
-            "check: the database has the schema of migrations/ (1 file)",
+            "check: the database has the schema of migrations/ (2 files)",
         ),
     ] {
         let output = bottles(Some(&url), args);

@@ -15,6 +15,7 @@
 mod access;
 mod errors;
 mod extract;
+mod idempotent;
 mod routes;
 pub mod startup;
 mod tokens;

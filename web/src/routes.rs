@@ -34,6 +34,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::errors::ApiError;
 use crate::extract::{BODY_LIMIT, Id, Json, Query, checked_text};
+use crate::idempotent::{self, IdempotencyKey};
 use crate::tokens::Tokens;
 
 /// The longest user name and message content, in characters.
@@ -208,9 +209,23 @@ struct NewUser {
 
 async fn create_user(
     State(db): Db,
+    IdempotencyKey(key): IdempotencyKey,
     Json(new): Json<NewUser>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     checked_text("name", &new.name, NAME_LIMIT)?;
+    if let Some(key) = key {
+        let request = format!("POST /users\n{}", serde_json::json!({ "name": new.name }));
+        return idempotent::once(&db, &key, &request, async |tx| {
+            let user = insert_user().bind(tx, &new.name).one().await?;
+            let created = bottles::UserWithMessages {
+                id: user.id,
+                name: user.name,
+                messages: Vec::new(),
+            };
+            Ok((StatusCode::CREATED, to_json(&created)?))
+        })
+        .await;
+    }
     let client = db.shared_client().await?;
     let user = insert_user().bind(&client, &new.name).one().await?;
     db.wrote().await?;
@@ -219,7 +234,12 @@ async fn create_user(
         name: user.name,
         messages: Vec::new(),
     };
-    Ok((StatusCode::CREATED, axum::Json(created)))
+    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(value)
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
 }
 
 #[derive(Deserialize)]
@@ -231,19 +251,38 @@ struct NewMessage {
 async fn create_message(
     State(db): Db,
     Id(user_id): Id,
+    IdempotencyKey(key): IdempotencyKey,
     Json(new): Json<NewMessage>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     checked_text("content", &new.content, CONTENT_LIMIT)?;
+    if let Some(key) = key {
+        let body = serde_json::json!({ "content": new.content });
+        let request = format!("POST /users/{user_id}/messages\n{body}");
+        return idempotent::once(&db, &key, &request, async |tx| {
+            let insert = insert_message();
+            let inserted = insert.bind(tx, &new.content, &user_id).one().await;
+            let message = no_such_user(inserted, user_id)?;
+            Ok((StatusCode::CREATED, to_json(&message)?))
+        })
+        .await;
+    }
     let client = db.shared_client().await?;
     let inserted = insert_message()
         .bind(&client, &new.content, &user_id)
         .one()
         .await;
+    let message = no_such_user(inserted, user_id)?;
+    db.wrote().await?;
+    Ok((StatusCode::CREATED, axum::Json(message)).into_response())
+}
+
+/// A message for a user that does not exist is 404, not an error of the database's.
+fn no_such_user(
+    inserted: Result<Message, tokio_postgres::Error>,
+    user_id: i32,
+) -> Result<Message, ApiError> {
     match inserted {
-        Ok(message) => {
-            db.wrote().await?;
-            Ok((StatusCode::CREATED, axum::Json(message)))
-        }
+        Ok(message) => Ok(message),
         Err(err) if err.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
             Err(ApiError::not_found(format!("no user with id {user_id}")))
         }

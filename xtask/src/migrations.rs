@@ -115,9 +115,12 @@ fn check() -> Result<String, String> {
         if !current {
             return Err("migrations/schema.json is missing or stale; run `cargo xtask migrations new NAME` (it rewrites it)".into());
         }
-        let count = set.len();
+        let files = match set.len() {
+            1 => "1 file".to_string(),
+            n => format!("{n} files"),
+        };
         return Ok(format!(
-            "migrations/ ({count} files) produce schema.sql's schema; schema.json is current"
+            "migrations/ ({files}) produce schema.sql's schema; schema.json is current"
         ));
     }
     let lines: Vec<String> = found.iter().map(ToString::to_string).collect();

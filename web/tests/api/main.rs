@@ -4,6 +4,7 @@
 mod endpoints;
 mod errors;
 mod helpers;
+mod idempotency;
 mod pooler;
 mod replicas;
 mod resilience;
