@@ -26,3 +26,13 @@ CREATE TABLE message_p3 PARTITION OF message FOR VALUES WITH (MODULUS 4, REMAIND
 -- The primary key serves a user's messages in id order (the joins and select-in); this serves
 -- Message.afrom_user's ORDER BY id, which spans shards.
 CREATE INDEX message_id_idx ON message (id);
+
+-- As in schema.sql: the answers of keyed writes (Idempotency-Key). On Citus, a reference table
+-- or a local one on the coordinator: it is looked up by key alone.
+CREATE TABLE idempotency_key (
+    key text PRIMARY KEY,
+    request_hash text NOT NULL,
+    status smallint NOT NULL,
+    body text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);

@@ -8,6 +8,7 @@ mod echo;
 mod faults;
 mod helpers;
 mod hostile;
+mod idempotency;
 mod libpq;
 mod migrate;
 mod pipeline;
