@@ -115,9 +115,10 @@ async fn build_under_load(db: &Database, url: &str, file: &str) -> Round {
         .count();
     let client = connect(url).await;
     client
-        .batch_execute(
-            "DROP INDEX message_content_idx; DELETE FROM bottles_migrations WHERE version = 2",
-        )
+        .batch_execute(&format!(
+            "DROP INDEX message_content_idx; DELETE FROM bottles_migrations WHERE version = {}",
+            index_version()
+        ))
         .await
         .unwrap();
     Round {
