@@ -2,56 +2,11 @@
 //! queries run directly, cornucopia's `execute`-style queries (which hand the client an opaque
 //! statement), SQL written by hand, and failures.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use crate::capture::Captured;
+use crate::helpers::TestDb;
 use bottles::Database;
 use bottles::codegen::queries::messages::{insert_messages, messages_from_user};
 use bottles::codegen::queries::users::insert_users;
-use tracing::subscriber::DefaultGuard;
-
-use crate::helpers::TestDb;
-
-/// The statement log of this thread while it is held: connections opened meanwhile carry it.
-struct Captured {
-    lines: Arc<Mutex<Vec<u8>>>,
-    _guard: DefaultGuard,
-}
-
-impl Captured {
-    fn start() -> Self {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let writer = Shared(lines.clone());
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(format!("{}=info", bottles::LOG_TARGET))
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        Self {
-            lines,
-            _guard: guard,
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.lines.lock().unwrap().clone()).unwrap()
-    }
-}
-
-#[derive(Clone)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A seeded database, a capture of the log, and the database opened again under it (so its
 /// connections carry the log).

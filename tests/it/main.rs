@@ -2,6 +2,7 @@
 //! everything runs against a real PostgreSQL over a real connection. See `helpers` for the
 //! per-test databases and `TEST_LOG`.
 
+mod capture;
 mod cli;
 mod codegen;
 mod echo;

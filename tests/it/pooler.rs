@@ -14,6 +14,7 @@ use bottles::{Database, Error, PoolOptions};
 use futures::TryStreamExt;
 use throwaway_pg::{LocalBouncer, LocalServer};
 
+use crate::capture::Captured;
 use crate::helpers::{
     assert_one_line_error, bottles, bottles_command, reset_and_seed, stderr, stdout,
 };
@@ -225,4 +226,137 @@ fn migrate_through_pgbouncer_applies_once_from_two_processes_and_then_checks_cle
     );
     let query = bottles(Some(&url), &["query"]);
     assert!(stdout(&query).contains("messages from user 'Eli' (Message.afrom_user): 33"));
+}
+
+/// The statement log's lines, without the time and level in front.
+fn statements(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter_map(|line| line.split_once("bottles::sql: ").map(|(_, text)| text))
+        .collect()
+}
+
+#[tokio::test]
+async fn behind_the_pooler_each_generated_query_is_one_unprepared_request() {
+    let url = database_through_bouncer();
+    reset_and_seed(&Database::open(Some(&url)).await.unwrap()).await;
+    let captured = Captured::start();
+    let db = bottles::open(Some(&url)).await.unwrap();
+    assert!(db.primary().behind_a_pooler() && db.runs_unprepared());
+    let (client, shared) = (
+        db.client().await.unwrap(),
+        db.shared_client().await.unwrap(),
+    );
+    // The first run of each describes it, once for the process; every later one is one request.
+    let first = messages_from_user()
+        .bind(&client, &"Eli")
+        .all()
+        .await
+        .unwrap();
+    insert_user().bind(&shared, &"Ann").one().await.unwrap();
+    count_users().bind(&shared).one().await.unwrap();
+    let described = captured.text().len();
+    for _ in 0..3 {
+        let elis = messages_from_user()
+            .bind(&client, &"Eli")
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(elis, first);
+    }
+    let users = count_users().bind(&shared).one().await.unwrap();
+    assert_eq!(users, 4);
+    let renamed = bottles::codegen::queries::users::insert_user()
+        .bind(&shared, &"Bo")
+        .one()
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Bo");
+    let log = captured.text();
+    let sent = statements(&log[described..]);
+    let expected = [
+        "messages_from_user {name: \"Eli\"}: 33 rows",
+        "messages_from_user {name: \"Eli\"}: 33 rows",
+        "messages_from_user {name: \"Eli\"}: 33 rows",
+        "count_users: 1 row",
+        "insert_user {name: \"Bo\"}: 1 row",
+    ];
+    assert_eq!(sent.len(), expected.len(), "nothing else went: {sent:#?}");
+    for (line, expected) in sent.iter().zip(expected) {
+        assert!(line.contains(expected), "{line} is {expected}");
+        assert!(line.ends_with(", unprepared"), "{line}");
+    }
+    for word in ["BEGIN", "COMMIT", "DEALLOCATE", "SAVEPOINT"] {
+        assert!(!log[described..].contains(word), "no {word}: {log}");
+    }
+}
+
+#[tokio::test]
+async fn with_a_statement_timeout_a_query_goes_with_its_transaction_and_answers_exactly() {
+    let url = database_through_bouncer();
+    reset_and_seed(&Database::open(Some(&url)).await.unwrap()).await;
+    let captured = Captured::start();
+    let options = PoolOptions {
+        statement_timeout: Some(Duration::from_secs(5)),
+        ..bottles::pool_options()
+    };
+    let db = Database::open_with(Some(&url), options).await.unwrap();
+    let shared = db.shared_client().await.unwrap();
+    let statement = messages_from_user();
+    let calls = (0..8).map(|_| statement.bind(&shared, &"Paul").all());
+    for paul in futures::future::try_join_all(calls).await.unwrap() {
+        assert_eq!(paul.len(), 33);
+    }
+    // Rows read as a stream leave their COMMIT to go after them; single rows wait for it, and
+    // on each connection answers come in order, so by now every COMMIT is in the log.
+    let statement = count_users();
+    let calls = (0..8).map(|_| statement.bind(&shared).one());
+    for users in futures::future::try_join_all(calls).await.unwrap() {
+        assert_eq!(users, 3);
+    }
+    let log = captured.text();
+    let sent = statements(&log);
+    let opened = sent
+        .iter()
+        .filter(|line| line.starts_with("BEGIN; SET LOCAL statement_timeout = 5000 "))
+        .count();
+    let committed = sent
+        .iter()
+        .filter(|line| line.starts_with("COMMIT "))
+        .count();
+    assert!(opened == 16 && committed == opened, "{sent:#?}");
+}
+
+#[tokio::test]
+async fn the_query_cells_go_together_in_one_read_only_transaction() {
+    let url = database_through_bouncer();
+    let reset = bottles(Some(&url), &[]);
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    let output = bottles(Some(&url), &["query", "--echo"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("messages from user 'Eli' (Message.afrom_user): 33"));
+    let log = stderr(&output);
+    let sent = statements(&log);
+    let isolation = sent.iter().position(|line| {
+        line.starts_with("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    });
+    let commit = sent.iter().rposition(|line| line.starts_with("COMMIT"));
+    let (Some(isolation), Some(commit)) = (isolation, commit) else {
+        panic!("no read-only transaction around the cells: {sent:#?}");
+    };
+    let cells = &sent[isolation..commit];
+    for name in [
+        "count_users",
+        "count_messages",
+        "users_with_messages",
+        "user_by_name",
+        "messages_for_users",
+        "messages_from_user",
+    ] {
+        assert!(
+            cells
+                .iter()
+                .any(|line| line.contains(&format!("-- {name}"))),
+            "{name} in the transaction: {sent:#?}"
+        );
+    }
 }

@@ -9,25 +9,26 @@
 //! - A [`Database`]: a primary [`Node`] with pooled [`Client`]s and pipelined
 //!   [`SharedClient`]s, and read replicas ([`Database::read`]).
 //!
-//! A generated crate runs its queries on the core's clients once it holds one line, copied in
-//! by cornucopia (`cornucopia.toml`):
+//! A generated crate runs its queries on the core's clients once its root is one line, copied
+//! in by cornucopia (`cornucopia.toml`):
 //!
 //! ```toml
 //! static = [{ path = "cornucopia.rs", destination = "src/bottles.rs" }]
 //!
 //! [manifest.lib]
-//! path = "src/bottles.rs"               # the crate root: cornucopia's lib.rs, plus the impls
+//! path = "src/bottles.rs"               # the crate root: cornucopia's modules, bottles' client
 //!
 //! [manifest.dependencies]
 //! bottles-core = { path = "…/crates/bottles-core" }
 //! ```
 //!
-//! where `cornucopia.rs` is `include!("lib.rs"); bottles_core::generic_client!();`.
+//! where `cornucopia.rs` is `bottles_core::generated_crate!();` (see [`generated_crate!`]).
 #![deny(missing_docs)]
 
 pub mod connection;
 mod error;
-mod generic_client;
+#[doc(hidden)]
+pub mod generated;
 mod log;
 pub mod migrate;
 mod pool;
@@ -39,13 +40,6 @@ pub mod cli;
 
 pub use connection::{ConfigError, ConfigErrorKind, ConnectOptions, SslMode};
 pub use error::{Error, ReadError, Result, message};
+pub use generated::GenericClient;
 pub use log::{LOG_TARGET, Named, Statements};
 pub use pool::{Client, Database, Node, PoolOptions, SharedClient, Transaction};
-
-/// What [`generic_client!`] expands to refers to; not an API.
-#[doc(hidden)]
-pub mod __private {
-    pub use crate::pooler::{Reads, prepared_statements};
-    pub use tokio_postgres::types::{BorrowToSql, ToSql};
-    pub use tokio_postgres::{Error, Row, RowStream, Statement, ToStatement};
-}

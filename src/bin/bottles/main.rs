@@ -125,7 +125,7 @@ async fn run_steps(db: &Database, command: Command, json: bool) -> bottles::Resu
 
 /// The query cells, on a replica when there is one that has everything this run wrote.
 async fn read_query_cells(db: &Database, user: &str) -> bottles::Result<cells::QueryReport> {
-    db.read(async |db| cells::run_query_cells(&db.client().await?, user).await)
+    db.read(async |db| cells::read_only(&mut db.client().await?, user).await)
         .await
 }
 

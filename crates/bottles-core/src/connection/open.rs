@@ -76,9 +76,9 @@ impl Opener {
             let attempt = async {
                 match self.open_at(&target).await {
                     // Our statement timeout was refused as a start-up parameter, as PgBouncer
-                    // does: now unprepared, it goes in each transaction instead.
+                    // does: behind a pooler, it goes in with SET LOCAL instead.
                     Err(Cause::Refused) if !options.has_options => {
-                        mode.go_unprepared(
+                        mode.behind_a_pooler(
                             "the server refused the options start-up parameter, as PgBouncer does",
                         );
                         self.open_at(&target).await
@@ -199,7 +199,7 @@ impl Opener {
         let (options, mode) = (&self.options, &self.mode);
         let mut pg = options.pg.clone();
         let mut sent_options = options.has_options;
-        if let (Some(limit), false) = (mode.statement_timeout(), mode.unprepared()) {
+        if let (Some(limit), false) = (mode.statement_timeout(), mode.pooled()) {
             let setting = format!("-c statement_timeout={}", limit.as_millis());
             let all = match pg.get_options() {
                 Some(given) => format!("{given} {setting}"),
@@ -229,9 +229,7 @@ impl Opener {
         };
         let started = Arc::new(Startup::default());
         let watch = log::enabled().then(|| Box::new(log::Watcher::new(self.statements)) as _);
-        let hold = mode
-            .can_run_unprepared()
-            .then(|| Box::new(Gate::new(mode.clone())) as _);
+        let hold = Some(Box::new(Gate::new(mode.clone())) as _);
         let stream = Tapped::new(socket, Some(Tap::new(started.clone(), hold, watch)));
         let mut make_tls = self.tls.clone();
         let Ok(tls) =
@@ -260,7 +258,7 @@ impl Opener {
                 .await
                 .map_err(Cause::Postgres)?
         {
-            mode.go_unprepared("a connection pooler is in front of the server (its BackendKeyData is not the backend's)");
+            mode.behind_a_pooler("a connection pooler is in front of the server (its BackendKeyData is not the backend's)");
         }
         started.armed.store(true, Ordering::Release);
         Ok(client)

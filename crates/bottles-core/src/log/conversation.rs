@@ -30,6 +30,8 @@ pub(crate) struct Finished {
     pub params: Vec<Param>,
     pub outcome: Outcome,
     pub elapsed: Duration,
+    /// Sent unprepared: an unnamed statement parsed in the same request.
+    pub unnamed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,7 @@ struct Running {
     rows: u64,
     tag: Option<String>,
     error: Option<String>,
+    unnamed: bool,
     /// Already handed out: a simple query that failed is reported at its error, since the
     /// caller hears of the error before the `ReadyForQuery` that ends it.
     reported: bool,
@@ -80,8 +83,19 @@ impl Running {
             params: self.params,
             outcome,
             elapsed: now.saturating_duration_since(self.started),
+            unnamed: self.unnamed,
         })
     }
+}
+
+/// A `Bind`: the statement's SQL, its catalog entry, the parameters, and whether the statement
+/// is the unnamed one.
+#[derive(Debug)]
+struct Bound {
+    sql: Arc<str>,
+    named: Option<&'static Named>,
+    params: Vec<Param>,
+    unnamed: bool,
 }
 
 /// What the connection still expects an answer to, oldest first.
@@ -101,7 +115,7 @@ pub(crate) struct Conversation {
     catalog: Option<&'static Statements>,
     statements: HashMap<String, Prepared>,
     /// The statement and parameters of the last `Bind`, run by the next `Execute`.
-    bound: Option<(Arc<str>, Option<&'static Named>, Vec<Param>)>,
+    bound: Option<Bound>,
     pending: VecDeque<Pending>,
 }
 
@@ -152,9 +166,10 @@ impl Conversation {
                 self.pending.push_back(Pending::Describe(described));
             }
             b'E' => {
-                if let Some((sql, named, params)) = self.bound.take() {
-                    self.pending
-                        .push_back(Pending::Execute(running(sql, named, params, now)));
+                if let Some(bound) = self.bound.take() {
+                    let mut run = running(bound.sql, bound.named, bound.params, now);
+                    run.unnamed = bound.unnamed;
+                    self.pending.push_back(Pending::Execute(run));
                 }
             }
             b'Q' => {
@@ -189,9 +204,10 @@ impl Conversation {
     }
 
     /// Reads a `Bind`: the statement it names and its parameters with their types.
-    fn bind(&self, body: &mut Body<'_>) -> Option<(Arc<str>, Option<&'static Named>, Vec<Param>)> {
+    fn bind(&self, body: &mut Body<'_>) -> Option<Bound> {
         let _portal = body.cstr()?;
-        let prepared = self.statements.get(body.cstr()?)?;
+        let name = body.cstr()?;
+        let prepared = self.statements.get(name)?;
         let formats: Vec<i16> = (0..body.i16()?.max(0)).map_while(|_| body.i16()).collect();
         let count = body.i16()?.max(0) as usize;
         let mut params = Vec::with_capacity(count);
@@ -212,7 +228,12 @@ impl Conversation {
                 value,
             });
         }
-        Some((prepared.sql.clone(), prepared.named, params))
+        Some(Bound {
+            sql: prepared.sql.clone(),
+            named: prepared.named,
+            params,
+            unnamed: name.is_empty(),
+        })
     }
 
     /// A message the server sent; returns the statement it finished, if any.
@@ -309,6 +330,7 @@ fn running(
         rows: 0,
         tag: None,
         error: None,
+        unnamed: false,
         reported: false,
     }
 }

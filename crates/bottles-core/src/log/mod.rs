@@ -87,5 +87,11 @@ fn finished(statement: &Finished) {
         Outcome::Failed(error) => format!("failed: {error}"),
     };
     let elapsed = statement.elapsed;
-    tracing::info!(target: LOG_TARGET, "{sql}  -- {label}{separator}{outcome} in {elapsed:.2?}");
+    // Prepared statements are the default; an unprepared one (behind a pooler) says so.
+    let how = if statement.unnamed {
+        ", unprepared"
+    } else {
+        ""
+    };
+    tracing::info!(target: LOG_TARGET, "{sql}  -- {label}{separator}{outcome} in {elapsed:.2?}{how}");
 }

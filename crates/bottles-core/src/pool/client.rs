@@ -1,8 +1,7 @@
-//! [`Client`] and [`Transaction`]: what generated queries run on. A generated crate implements
-//! its `GenericClient` for both ([`crate::generic_client!`]), so every generated function
-//! takes them. Directly connected, they prepare each statement once per connection: after the
-//! first time, a query costs one round trip. Through a transaction pooler they run unprepared
-//! ([`crate::pooler`]).
+//! [`Client`] and [`Transaction`]: what generated queries run on ([`crate::GenericClient`]).
+//! Directly connected, they prepare each statement once per connection: after the first time,
+//! a query costs one round trip. Through a transaction pooler each query is one unnamed
+//! request ([`crate::pooler`]).
 //!
 //! Every statement on them is in the statement log ([`crate::LOG_TARGET`]), whoever sends it:
 //! the log watches the connection itself.
@@ -10,10 +9,10 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use tokio_postgres::{Error, Statement};
+use tokio_postgres::Error;
 
 use super::manager::Object;
-use crate::pooler::{Calls, Mode, Reads};
+use crate::pooler::{Calls, Mode, On};
 
 /// A pooled connection; dropping it returns the connection to the pool.
 ///
@@ -40,35 +39,39 @@ impl Client {
         &self.object
     }
 
+    /// Where generated queries run, and how.
+    pub(crate) fn on(&self) -> (On<'_>, &Mode) {
+        (On::Connection(self.wrapper(), &self.calls), &self.mode)
+    }
+
+    /// Whether a transaction pooler is in front: statements inside a transaction then go
+    /// together in one round trip, where outside one each waits for the one before.
+    pub fn behind_a_pooler(&self) -> bool {
+        self.mode.pooled()
+    }
+
     /// Starts a transaction: committed by [`Transaction::commit`], rolled back by
     /// [`Transaction::rollback`] or on drop.
     pub async fn transaction(&mut self) -> Result<Transaction<'_>, Error> {
         let mode = self.mode.clone();
         let inner = self.object.transaction().await?;
-        if mode.unprepared() {
-            // So that a rollback can still deallocate what the transaction prepared.
-            inner
-                .batch_execute(&mode.opening("bottles_transaction"))
-                .await?;
-        }
-        Ok(Transaction { inner, mode })
+        Transaction::opened(inner, mode).await
     }
 
-    /// Runs a call as the mode says: straight on the connection, or in a transaction of its own
-    /// behind a pooler. For [`crate::generic_client!`].
-    #[doc(hidden)]
-    pub async fn call<R>(
-        &self,
-        reads: Reads,
-        call: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<R, Error>,
-    ) -> Result<R, Error> {
-        self.calls.run(self, &self.mode, reads, call).await
+    /// Starts a read-only transaction that reads one snapshot (`REPEATABLE READ`): several
+    /// reads that must agree with each other.
+    pub async fn read_only_transaction(&mut self) -> Result<Transaction<'_>, Error> {
+        let mode = self.mode.clone();
+        let builder = self.object.build_transaction();
+        let builder = builder.isolation_level(tokio_postgres::IsolationLevel::RepeatableRead);
+        let inner = builder.read_only(true).start().await?;
+        Transaction::opened(inner, mode).await
     }
+}
 
-    /// For [`crate::generic_client!`].
-    #[doc(hidden)]
-    pub async fn prepare_statement(&self, query: &str) -> Result<Statement, Error> {
-        self.calls.prepare(self.wrapper(), &self.mode, query).await
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
     }
 }
 
@@ -77,12 +80,6 @@ impl Deref for Client {
 
     fn deref(&self) -> &tokio_postgres::Client {
         self.wrapper()
-    }
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").finish_non_exhaustive()
     }
 }
 
@@ -95,9 +92,26 @@ pub struct Transaction<'a> {
 }
 
 impl<'a> Transaction<'a> {
+    /// The transaction `inner` began, opened as the mode needs.
+    async fn opened(
+        inner: deadpool_postgres::Transaction<'a>,
+        mode: Arc<Mode>,
+    ) -> Result<Transaction<'a>, Error> {
+        // The savepoint lets a rollback still deallocate (see `Mode::deallocates`).
+        let mut opening = match mode.deallocates() {
+            true => "DEALLOCATE ALL; SAVEPOINT bottles_transaction; ".to_string(),
+            false => String::new(),
+        };
+        opening.push_str(&mode.local_timeout());
+        if !opening.is_empty() {
+            inner.batch_execute(&opening).await?;
+        }
+        Ok(Transaction { inner, mode })
+    }
+
     /// Commits everything done in the transaction.
     pub async fn commit(self) -> Result<(), Error> {
-        if self.mode.unprepared() {
+        if self.mode.deallocates() {
             self.inner.batch_execute("DEALLOCATE ALL").await?;
         }
         self.inner.commit().await
@@ -105,36 +119,16 @@ impl<'a> Transaction<'a> {
 
     /// Rolls back everything done in the transaction (dropping it does the same).
     pub async fn rollback(self) -> Result<(), Error> {
-        if self.mode.unprepared() {
+        if self.mode.deallocates() {
             let undo = "ROLLBACK TO SAVEPOINT bottles_transaction; DEALLOCATE ALL";
             self.inner.batch_execute(undo).await?;
         }
         self.inner.rollback().await
     }
 
-    /// Runs a call on the transaction's connection (inside the transaction, so however its
-    /// rows are read). For [`crate::generic_client!`].
-    #[doc(hidden)]
-    pub async fn call<R>(
-        &self,
-        _: Reads,
-        call: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<R, Error>,
-    ) -> Result<R, Error> {
-        let result = call(self.inner.client()).await;
-        if let Err(err) = &result {
-            self.mode.notice(err);
-        }
-        result
-    }
-
-    /// For [`crate::generic_client!`].
-    #[doc(hidden)]
-    pub async fn prepare_statement(&self, query: &str) -> Result<Statement, Error> {
-        match self.mode.unprepared() {
-            // Inside the transaction the pooler keeps the server connection; commit deallocates.
-            true => self.inner.prepare(query).await,
-            false => self.inner.prepare_cached(query).await,
-        }
+    /// Where generated queries run (inside the transaction), and how.
+    pub(crate) fn on(&self) -> (On<'_>, &Mode) {
+        (On::Transaction(&self.inner), &self.mode)
     }
 }
 

@@ -130,8 +130,7 @@ impl Database {
         self.primary.shared_client().await
     }
 
-    /// Whether statements run unprepared, each in a transaction of its own, because a
-    /// transaction pooler sits in front of the server (detected, or `statement_cache_size=0`).
+    /// Whether statements run unprepared on the primary (see [`Node::runs_unprepared`]).
     pub fn runs_unprepared(&self) -> bool {
         self.primary.runs_unprepared()
     }

@@ -89,10 +89,16 @@ impl Node {
         shared.map_err(|failure| Error::connect(&self.target, failure))
     }
 
-    /// Whether statements run unprepared, each in a transaction of its own, because a
-    /// transaction pooler sits in front of the server (detected, or `statement_cache_size=0`).
+    /// Whether statements run unprepared: each query one unnamed request with its SQL, because
+    /// a transaction pooler sits in front of the server (detected) or `statement_cache_size=0`.
     pub fn runs_unprepared(&self) -> bool {
-        self.mode.unprepared()
+        self.mode.unnamed()
+    }
+
+    /// Whether a transaction pooler (such as PgBouncer in transaction mode) was seen in front
+    /// of the server.
+    pub fn behind_a_pooler(&self) -> bool {
+        self.mode.pooled()
     }
 
     /// Where this node connects, safe to print: `postgres://user@host:port/dbname`.

@@ -8,19 +8,17 @@
 //!
 //! A statement waits behind the ones sent before it on its connection, so a slow statement
 //! (a big streamed read, one stuck behind a lock) belongs on a pooled client instead. Behind a
-//! transaction pooler, where every call needs a transaction of its own, the calls on a shared
-//! connection take turns instead of being pipelined.
+//! transaction pooler, which may hand the server connection to someone else after each
+//! request, the requests on a shared connection go one at a time instead of being pipelined.
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use deadpool_postgres::ClientWrapper;
-use tokio_postgres::{Error, Statement};
-
 use crate::connection::open::Opener;
 use crate::error::{ConnectFailure, Result};
-use crate::pooler::{Calls, Mode, Reads};
+use crate::pooler::{Calls, Mode, On};
+use deadpool_postgres::ClientWrapper;
 
 /// The shared connections, opened on first use and opened again when one has closed.
 pub(crate) struct Shared {
@@ -92,29 +90,13 @@ pub struct SharedClient {
 }
 
 impl SharedClient {
-    /// Runs a call as the mode says (see [`crate::Client::call`]). For
-    /// [`crate::generic_client!`].
-    #[doc(hidden)]
-    pub async fn call<R>(
-        &self,
-        reads: Reads,
-        call: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<R, Error>,
-    ) -> Result<R, Error> {
+    /// Where generated queries run, and how.
+    pub(crate) fn on(&self) -> (On<'_>, &Mode) {
         let connection = &self.connection;
-        let run = connection
-            .calls
-            .run(&connection.client, &self.mode, reads, call);
-        run.await
-    }
-
-    /// For [`crate::generic_client!`].
-    #[doc(hidden)]
-    pub async fn prepare_statement(&self, query: &str) -> Result<Statement, Error> {
-        let connection = &self.connection;
-        let prepare = connection
-            .calls
-            .prepare(&connection.client, &self.mode, query);
-        prepare.await
+        (
+            On::Connection(&connection.client, &connection.calls),
+            &self.mode,
+        )
     }
 }
 

@@ -1,72 +1,89 @@
-//! [`Mode`]: whether one database runs its statements prepared or unprepared, and the
-//! process-wide answer cornucopia's generated code asks for.
+//! [`Mode`]: how one node runs its statements, and whether a transaction pooler is in front.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio_postgres::error::SqlState;
 
-/// Whether generated code should prepare statements through the client's cache. cornucopia
-/// asks the client *type* (`GenericClient::stmt_cache()` takes no `self`), so the answer is
-/// per process: once any database of the process runs unprepared, every client stops asking
-/// for prepared statements. That is always correct, and only slower for another database in
-/// the same process that has no pooler in front.
-static PREPARED_STATEMENTS: AtomicBool = AtomicBool::new(true);
+use super::describe::Descriptions;
 
-/// Whether generated code should prepare its statements now (see above).
-pub fn prepared_statements() -> bool {
-    PREPARED_STATEMENTS.load(Ordering::Relaxed)
-}
-
-/// One database's statement mode, shared by its pool, its clients and its connector.
+/// One node's statement mode, shared by its pool, its clients and its connector.
+///
+/// - **Prepared** (the default): each statement is prepared once per connection and kept;
+///   after that a query is one `Bind`/`Execute`/`Sync`.
+/// - **Unnamed** (behind a transaction pooler, or `statement_cache_size=0`): each query goes
+///   with its SQL as one unnamed `Parse`/`Bind`/`Execute`/`Sync`, which leaves nothing on the
+///   server; its parameter types are described once per node ([`Descriptions`]).
+///
+/// Separately, **pooled** says a transaction pooler was seen: then the connection sends one
+/// request at a time outside a transaction ([`super::gate`]), and the statement timeout goes
+/// in with `SET LOCAL`, since the pooler refuses it as a start-up parameter.
 #[derive(Debug)]
 pub(crate) struct Mode {
-    unprepared: AtomicBool,
-    /// `statement_cache_size` from the URL: `Some(true)` never switches, `Some(false)` starts
-    /// unprepared, `None` detects.
+    unnamed: AtomicBool,
+    pooled: AtomicBool,
+    /// `statement_cache_size` from the URL: `Some(true)` keeps statements prepared whatever is
+    /// detected, `Some(false)` runs them unnamed from the start, `None` follows detection.
     forced: Option<bool>,
-    /// Sent as the `options` start-up parameter, or by `SET LOCAL` in each transaction once
-    /// unprepared (a pooler refuses `options`).
     statement_timeout: Option<Duration>,
+    descriptions: Descriptions,
 }
 
 impl Mode {
     pub(crate) fn new(forced: Option<bool>, statement_timeout: Option<Duration>) -> Self {
         let mode = Self {
-            unprepared: AtomicBool::new(false),
+            unnamed: AtomicBool::new(forced == Some(false)),
+            pooled: AtomicBool::new(false),
             forced,
             statement_timeout,
+            descriptions: Descriptions::default(),
         };
         if forced == Some(false) {
-            mode.go_unprepared("statement_cache_size=0");
+            tracing::info!(
+                target: "bottles::config",
+                "statements run unprepared, each one request with its SQL: statement_cache_size=0"
+            );
         }
         mode
     }
 
-    pub(crate) fn unprepared(&self) -> bool {
-        self.unprepared.load(Ordering::Acquire)
+    /// Whether statements run unnamed (see above).
+    pub(crate) fn unnamed(&self) -> bool {
+        self.unnamed.load(Ordering::Acquire)
     }
 
-    /// Whether statements may ever run unprepared (not when `statement_cache_size` > 0).
-    pub(crate) fn can_run_unprepared(&self) -> bool {
-        self.forced != Some(true)
+    /// Whether a transaction pooler was seen in front of the server.
+    pub(crate) fn pooled(&self) -> bool {
+        self.pooled.load(Ordering::Acquire)
+    }
+
+    /// Whether transactions clear named statements at both ends: behind a pooler, running
+    /// unprepared, a server connection may hold statements another client left, and those a
+    /// transaction prepares (to describe a statement, or for a type of the database's own)
+    /// must not outlive it.
+    pub(crate) fn deallocates(&self) -> bool {
+        self.pooled() && self.unnamed()
     }
 
     /// Whether to look for a pooler on each new connection.
     pub(crate) fn detects(&self) -> bool {
-        self.forced.is_none() && !self.unprepared()
+        !self.pooled()
     }
 
-    /// Runs unprepared from now on (unless `statement_cache_size` said otherwise).
-    pub(crate) fn go_unprepared(&self, why: &str) {
-        if self.forced == Some(true) || self.unprepared.swap(true, Ordering::AcqRel) {
+    /// A transaction pooler is in front: one request at a time from now on, and statements
+    /// unnamed (unless `statement_cache_size` > 0 said to keep them prepared).
+    pub(crate) fn behind_a_pooler(&self, why: &str) {
+        if self.pooled.swap(true, Ordering::AcqRel) {
             return;
         }
-        PREPARED_STATEMENTS.store(false, Ordering::Relaxed);
-        tracing::info!(
-            target: "bottles::config",
-            "running statements unprepared, each in a transaction of its own: {why}"
-        );
+        if self.forced != Some(true) {
+            self.unnamed.store(true, Ordering::Release);
+        }
+        let how = match self.unnamed() {
+            true => "statements run unprepared, each one request with its SQL",
+            false => "statements stay prepared (statement_cache_size > 0)",
+        };
+        tracing::info!(target: "bottles::config", "behind a transaction pooler, {how}: {why}");
     }
 
     /// A kept statement failed the way it does behind an undetected pooler: switch.
@@ -75,7 +92,9 @@ impl Mode {
         if code == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
             || code == Some(&SqlState::DUPLICATE_PSTATEMENT)
         {
-            self.go_unprepared("a prepared statement went missing, as behind a transaction pooler");
+            self.behind_a_pooler(
+                "a prepared statement went missing, as behind a transaction pooler",
+            );
         }
     }
 
@@ -83,15 +102,19 @@ impl Mode {
         self.statement_timeout
     }
 
-    /// What opens each transaction once unprepared, after its `BEGIN`: clearing statements
-    /// another client may have left on the server connection (so no name clashes), the
-    /// statement timeout for this transaction alone, and a savepoint to roll back to (so a
-    /// failure can still deallocate before the transaction ends).
-    pub(crate) fn opening(&self, savepoint: &str) -> String {
-        let timeout = match self.statement_timeout {
-            Some(limit) => format!("SET LOCAL statement_timeout = {}; ", limit.as_millis()),
-            None => String::new(),
-        };
-        format!("DEALLOCATE ALL; {timeout}SAVEPOINT {savepoint}")
+    /// `SET LOCAL statement_timeout = …;` for a transaction behind a pooler (empty without a
+    /// timeout, or directly connected, where it was a start-up parameter).
+    pub(crate) fn local_timeout(&self) -> String {
+        match (self.statement_timeout, self.pooled()) {
+            (Some(limit), true) => {
+                format!("SET LOCAL statement_timeout = {}; ", limit.as_millis())
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// The statements this node has described (for unnamed statements).
+    pub(crate) fn descriptions(&self) -> &Descriptions {
+        &self.descriptions
     }
 }

@@ -39,6 +39,8 @@ pub(crate) trait Watch: Send {
 
 /// Decides when the client's requests may go out (the pooler's gate).
 pub(crate) trait Hold: Send {
+    /// The kinds of message whose bodies it reads, the client's and the server's.
+    fn reads(&self) -> Reads;
     /// Whether it holds anything back now; when not, writes go straight through.
     fn engaged(&self) -> bool;
     /// Whether the next request (starting with a message of `next_kind`, when known) may go
@@ -46,10 +48,10 @@ pub(crate) trait Hold: Send {
     fn poll_open(&mut self, cx: &mut Context<'_>, next_kind: Option<u8>) -> Poll<()>;
     /// Whether a message of `kind` is the last one of a request.
     fn ends_request(&self, kind: u8) -> bool;
-    /// A whole message went to the server.
-    fn sent(&mut self, kind: u8);
-    /// A whole message came from the server.
-    fn received(&mut self, kind: u8);
+    /// A whole message went to the server (`body` empty unless asked for).
+    fn sent(&mut self, kind: u8, body: &[u8]);
+    /// A whole message came from the server (`body` empty unless asked for).
+    fn received(&mut self, kind: u8, body: &[u8]);
 }
 
 /// The `SSLRequest` message: after it, the server answers with a single byte, not a message.
@@ -76,8 +78,9 @@ impl<S> Tapped<S> {
 pub(crate) struct Tap {
     hold: Option<Box<dyn Hold>>,
     watch: Option<Box<dyn Watch>>,
-    /// The watch's [`Watch::reads`], asked once.
+    /// The watch's [`Watch::reads`] and the hold's [`Hold::reads`], asked once.
     reads: Reads,
+    hold_reads: Reads,
     started: Arc<Startup>,
     live: bool,
     wrote_anything: bool,
@@ -115,10 +118,14 @@ impl Tap {
         let reads = watch
             .as_ref()
             .map_or((nothing, nothing), |watch| watch.reads());
+        let hold_reads = hold
+            .as_ref()
+            .map_or((nothing, nothing), |hold| hold.reads());
         Box::new(Self {
             hold,
             watch,
             reads,
+            hold_reads,
             started,
             live: false,
             wrote_anything: false,
@@ -170,11 +177,12 @@ impl Tap {
             return;
         }
         let (now, armed, reads) = (Instant::now(), self.armed(), self.reads.0);
+        let hold_reads = self.hold_reads.0;
         let (hold, watch) = (&mut self.hold, &mut self.watch);
-        let keep = |kind| armed && reads(kind);
+        let keep = |kind| (armed && reads(kind)) || hold_reads(kind);
         self.frontend.feed(bytes, keep, |kind, body| {
             if let Some(hold) = hold.as_mut() {
-                hold.sent(kind);
+                hold.sent(kind, body);
             }
             if let Some(watch) = watch.as_mut().filter(|_| armed) {
                 watch.sent(kind, body, now);
@@ -194,10 +202,11 @@ impl Tap {
         let (now, armed) = (Instant::now(), self.armed());
         let (live, started) = (&mut self.live, &self.started);
         let (hold, watch) = (&mut self.hold, &mut self.watch);
-        let (was_live, reads) = (*live, self.reads.1);
+        let (was_live, reads, hold_reads) = (*live, self.reads.1, self.hold_reads.1);
         let keep = |kind| {
             (!was_live && matches!(kind, BACKEND_KEY_DATA | AUTHENTICATION))
                 || (armed && reads(kind))
+                || (was_live && hold_reads(kind))
         };
         self.backend.feed(bytes, keep, |kind, body| {
             if !*live {
@@ -206,7 +215,7 @@ impl Tap {
                 return;
             }
             if let Some(hold) = hold.as_mut() {
-                hold.received(kind);
+                hold.received(kind, body);
             }
             if let Some(watch) = watch.as_mut().filter(|_| armed) {
                 watch.received(kind, body, now);

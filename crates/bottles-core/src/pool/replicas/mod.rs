@@ -14,7 +14,6 @@ use tokio_postgres::error::SqlState;
 use super::node::Node;
 use super::shared::SharedClient;
 use crate::error::{Error, ReadError, Result};
-use crate::pooler::Reads;
 use health::Health;
 
 /// The replicas of a database, and what the primary last wrote.
@@ -152,9 +151,9 @@ const WAL_REPLAYED: &str = "SELECT pg_last_wal_replay_lsn()";
 /// The WAL position `sql` answers (`None` for NULL: a server that is not a standby).
 async fn wal_position(client: &SharedClient, sql: &str) -> Result<Option<u64>> {
     let failed = Error::statement("replica check");
-    // Through the client's turns, so that behind a pooler it is a transaction of its own.
-    let query = async |c: &tokio_postgres::Client| c.simple_query(sql).await;
-    let rows = client.call(Reads::Now, query).await.map_err(failed)?;
+    // Sent in turn with the client's other calls (see `crate::pooler`).
+    let (on, mode) = client.on();
+    let rows = on.simple_query(mode, sql).await.map_err(failed)?;
     let text = rows.iter().find_map(|message| match message {
         SimpleQueryMessage::Row(row) => Some(row.get(0)),
         _ => None,
