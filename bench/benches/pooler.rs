@@ -3,12 +3,14 @@
 //! extended` through the same PgBouncer with the same SQL (one unnamed statement per query,
 //! the pooler's own limit), and against asyncpg with `statement_cache_size=0`, the notebook's
 //! driver as a pooler needs it. Issue 16's targets: bottles ≥ 1.0× pgbench, ≥ 3× asyncpg.
-//! Each peer runs three times, interleaved; the report takes each one's best round.
+//! Each peer runs three times, interleaved; the report takes each one's best round. Last,
+//! bottles-web through the same PgBouncer against bottles-web connected directly.
 
 use std::time::{Duration, Instant};
 
 use bottles::codegen::queries::messages::messages_from_user;
 use bottles::{Database, PoolOptions, SeedPlan};
+use bottles_bench::http::{self, Load, Server, wrk};
 use bottles_bench::{Target, note, pgbench_time_per_query_in, python, report, run_quietly};
 use throwaway_pg::{LocalBouncer, LocalServer};
 
@@ -86,6 +88,33 @@ fn main() {
         best(&asyncpg),
         best(&ours),
         Some(Target::AtLeast(3.0)),
+    );
+    drop(db);
+    web_through_the_pooler(&direct, &pooled);
+}
+
+/// bottles-web on the same data, directly connected and through the same PgBouncer, loaded by
+/// `wrk -c64` on `GET /messages`, in the order direct, pooled, pooled, direct.
+fn web_through_the_pooler(direct: &str, pooled: &str) {
+    let path = "/messages?user_name=Eli&limit=5";
+    let (straight, through) = (Server::bottles_web(direct), Server::bottles_web(pooled));
+    let runs =
+        [&straight, &through, &through, &straight].map(|server| wrk(&server.url(path), None));
+    let rate = |a: Load, b: Load| (a.per_second + b.per_second) / 2.0;
+    let (direct_rate, pooled_rate) = (rate(runs[0], runs[3]), rate(runs[1], runs[2]));
+    note(&format!(
+        "7. bottles-web GET {path}, wrk -c{}: direct {:.0}/{:.0} req/s, through PgBouncer {:.0}/{:.0} req/s",
+        http::CONNECTIONS,
+        runs[0].per_second,
+        runs[3].per_second,
+        runs[1].per_second,
+        runs[2].per_second
+    ));
+    report(
+        "7. bottles-web GET /messages: requests/s through PgBouncer / direct",
+        Duration::from_secs_f64(1.0 / direct_rate),
+        Duration::from_secs_f64(1.0 / pooled_rate),
+        Some(Target::AtLeast(0.7)),
     );
 }
 

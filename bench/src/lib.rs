@@ -15,6 +15,8 @@ use std::time::{Duration, Instant, SystemTime};
 use throwaway_pg::ScratchDatabase;
 use tokio_postgres::NoTls;
 
+pub mod http;
+
 /// The server the benchmarks run against: `DATABASE_URL`, or one started for this process.
 pub fn admin_url() -> &'static str {
     throwaway_pg::env_or_shared_server("DATABASE_URL")
@@ -86,24 +88,24 @@ pub fn bottles_bin() -> PathBuf {
     env_path("BOTTLES_BENCH_BIN", "it builds bottles in release mode")
 }
 
-/// `python notebook.py` in the virtualenv with the pinned SQLAlchemy and asyncpg.
-pub fn sqlalchemy() -> Command {
-    let python = env_path(
+/// The virtualenv's python, with the pinned SQLAlchemy, asyncpg, FastAPI and uvicorn.
+fn venv_python() -> Command {
+    Command::new(env_path(
         "BOTTLES_BENCH_PYTHON",
         "it creates the SQLAlchemy virtualenv",
-    );
-    let mut command = Command::new(python);
+    ))
+}
+
+/// `python notebook.py` in the virtualenv with the pinned SQLAlchemy and asyncpg.
+pub fn sqlalchemy() -> Command {
+    let mut command = venv_python();
     command.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/notebook.py"));
     command
 }
 
 /// `python SCRIPT` (a file of `bench/`) in the same virtualenv.
 pub fn python(script: &str) -> Command {
-    let python = env_path(
-        "BOTTLES_BENCH_PYTHON",
-        "it creates the SQLAlchemy virtualenv",
-    );
-    let mut command = Command::new(python);
+    let mut command = venv_python();
     command.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(script));
     command
 }
