@@ -360,3 +360,37 @@ async fn the_query_cells_go_together_in_one_read_only_transaction() {
         );
     }
 }
+
+/// How many connections `shared_client()` spreads 16 callers over.
+async fn shared_connections(db: &Database) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..16 {
+        let shared = db.shared_client().await.unwrap();
+        assert_eq!(count_users().bind(&shared).one().await.unwrap(), 0);
+        seen.insert(std::ptr::from_ref::<tokio_postgres::Client>(&shared) as usize);
+    }
+    seen.len()
+}
+
+#[tokio::test]
+async fn behind_the_pooler_shared_clients_spread_over_as_many_connections_as_the_pool() {
+    let url = database_through_bouncer();
+    let options = || PoolOptions {
+        size: 4,
+        shared: 1,
+        ..bottles::pool_options()
+    };
+    let pooled = Database::open_with(Some(&url), options()).await.unwrap();
+    bottles::reset(&mut pooled.client().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        shared_connections(&pooled).await,
+        4,
+        "one request at a time each"
+    );
+    let (server, _) = bouncer();
+    let direct = throwaway_pg::with_database(&server.url(), url.rsplit('/').next().unwrap());
+    let direct = Database::open_with(Some(&direct), options()).await.unwrap();
+    assert_eq!(shared_connections(&direct).await, 1, "pipelined on one");
+}

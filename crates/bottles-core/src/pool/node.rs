@@ -64,7 +64,7 @@ impl Node {
         Ok(Self {
             pool,
             mode,
-            shared: Shared::new(options.shared),
+            shared: Shared::new(options.shared, options.size),
             target,
             wait_timeout: options.wait_timeout,
         })

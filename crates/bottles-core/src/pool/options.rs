@@ -18,6 +18,8 @@ pub struct PoolOptions {
     /// the server's own setting (by default no limit).
     pub statement_timeout: Option<Duration>,
     /// Connections [`crate::Node::shared_client`] hands out in turn, besides the pool's.
+    /// Behind a transaction pooler, where a shared connection carries one request at a time,
+    /// it hands out as many as `size` instead, when that is more.
     pub shared: usize,
     /// The application's named statements, so the statement log shows each one as written in
     /// its `.sql` file, under its name; `None` shows the SQL as sent.

@@ -9,7 +9,8 @@
 //! A statement waits behind the ones sent before it on its connection, so a slow statement
 //! (a big streamed read, one stuck behind a lock) belongs on a pooled client instead. Behind a
 //! transaction pooler, which may hand the server connection to someone else after each
-//! request, the requests on a shared connection go one at a time instead of being pipelined.
+//! request, the requests on a shared connection go one at a time instead of being pipelined,
+//! and the node shares as many connections as its pool holds.
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,6 +24,8 @@ use deadpool_postgres::ClientWrapper;
 /// The shared connections, opened on first use and opened again when one has closed.
 pub(crate) struct Shared {
     slots: Box<[Slot]>,
+    /// How many of the slots are used directly connected; behind a pooler, all of them.
+    direct: usize,
     next: AtomicUsize,
 }
 
@@ -41,9 +44,15 @@ struct Slot {
 }
 
 impl Shared {
-    pub(crate) fn new(count: usize) -> Self {
+    /// `count` shared connections, or, behind a pooler, where each carries one request at a
+    /// time and so serves no more than a pooled one, as many as the pool's `pool_size`.
+    pub(crate) fn new(count: usize, pool_size: usize) -> Self {
+        let direct = count.max(1);
         Self {
-            slots: (0..count.max(1)).map(|_| Slot::default()).collect(),
+            slots: (0..direct.max(pool_size))
+                .map(|_| Slot::default())
+                .collect(),
+            direct,
             next: AtomicUsize::new(0),
         }
     }
@@ -54,7 +63,11 @@ impl Shared {
         opener: &Opener,
         mode: &Arc<Mode>,
     ) -> Result<SharedClient, ConnectFailure> {
-        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
+        let used = match mode.pooled() {
+            true => self.slots.len(),
+            false => self.direct,
+        };
+        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % used];
         let shared = |connection| SharedClient {
             connection,
             mode: mode.clone(),
