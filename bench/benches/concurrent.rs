@@ -120,6 +120,15 @@ fn main() {
     }
 
     let theirs = bottles_bench::pgbench_time_per_query(&url, CLIENTS, PGBENCH_SECONDS);
+    // 4b's floor: the server parsing and planning each query, measured on pgbench alone.
+    let unnamed =
+        bottles_bench::pgbench_time_per_query_in(&url, CLIENTS, PGBENCH_SECONDS, "extended");
+    report(
+        "4b. the server's share: pgbench -M extended / -M prepared, time per query",
+        unnamed,
+        theirs,
+        None,
+    );
     for (name, _, _) in &variants {
         let Some(per_round) = bottles_bench::median(GROUP, name) else {
             continue;
