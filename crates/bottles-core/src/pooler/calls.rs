@@ -13,10 +13,10 @@
 //! trip (the gate lets requests follow one that leaves a transaction open, [`super::gate`]).
 //! A connection's calls send their requests in turn, so nobody else's lands in between.
 
-use std::pin::pin;
+use std::pin::{Pin, pin};
 
 use deadpool_postgres::ClientWrapper;
-use futures::future::{BoxFuture, maybe_done};
+use futures::future::{BoxFuture, MaybeDone, maybe_done};
 use futures::poll;
 use tokio::sync::Mutex;
 use tokio_postgres::types::Type;
@@ -187,12 +187,10 @@ impl Calls {
         F: Future<Output = Result<R, Error>>,
     {
         let turn = self.turn.lock().await;
-        // A tokio-postgres call sends its request when first polled.
         let mut call = pin!(maybe_done(call(client)));
-        let _ = poll!(call.as_mut());
+        send(call.as_mut()).await;
         drop(turn);
-        call.as_mut().await;
-        call.as_mut().take_output().expect("awaited")
+        answer(call).await
     }
 
     /// `BEGIN; SET LOCAL statement_timeout`, the call and `COMMIT`, sent together in turn. A
@@ -210,21 +208,17 @@ impl Calls {
         let opening = format!("BEGIN; {}", mode.local_timeout());
         let turn = self.turn.lock().await;
         let mut begin = pin!(maybe_done(client.batch_execute(&opening)));
-        let _ = poll!(begin.as_mut());
+        send(begin.as_mut()).await;
         let mut call = pin!(maybe_done(call(client)));
-        let _ = poll!(call.as_mut());
+        send(call.as_mut()).await;
         let mut commit = pin!(maybe_done(client.batch_execute("COMMIT")));
-        let _ = poll!(commit.as_mut());
+        send(commit.as_mut()).await;
         drop(turn);
         // The answers come in the order sent; each is taken in that order.
-        begin.as_mut().await;
-        let begun = begin.as_mut().take_output().expect("awaited");
-        call.as_mut().await;
-        let result = call.as_mut().take_output().expect("awaited");
-        let value = begun.and(result)?;
+        let begun = answer(begin).await;
+        let value = begun.and(answer(call).await)?;
         if !later {
-            commit.as_mut().await;
-            commit.as_mut().take_output().expect("awaited")?;
+            answer(commit).await?;
         }
         // With rows still to be read, the COMMIT's answer is left to come after them.
         Ok(value)
@@ -253,10 +247,8 @@ impl Calls {
             (Ok(()), Ok(value)) if later => {
                 // The rows are read after this returns: the end goes once they are in. If
                 // reading them fails, the transaction is aborted and the second COMMIT ends it.
-                let mut finish = pin!(client.batch_execute(FINISH));
-                let _ = poll!(finish.as_mut());
-                let mut commit = pin!(client.batch_execute("COMMIT"));
-                let _ = poll!(commit.as_mut());
+                send(pin!(maybe_done(client.batch_execute(FINISH)))).await;
+                send(pin!(maybe_done(client.batch_execute("COMMIT")))).await;
                 Ok(value)
             }
             (Ok(()), Ok(value)) => {
@@ -272,4 +264,15 @@ impl Calls {
             }
         }
     }
+}
+
+/// Polls a tokio-postgres call once, which sends its request; its answer is taken later.
+async fn send<F: Future>(call: Pin<&mut MaybeDone<F>>) {
+    let _ = poll!(call);
+}
+
+/// The answer of a call [`send`] sent.
+async fn answer<F: Future>(mut call: Pin<&mut MaybeDone<F>>) -> F::Output {
+    call.as_mut().await;
+    call.take_output().expect("awaited")
 }
