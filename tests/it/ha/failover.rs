@@ -15,9 +15,8 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use bottles::codegen::queries::messages::insert_message;
-use bottles::codegen::queries::users::{count_users, insert_user};
 use bottles::{Answer, Database, Error, PoolOptions};
-use throwaway_pg::{Formation, LocalServer, ScratchDatabase};
+use throwaway_pg::{Formation, ScratchDatabase};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use tokio::task::block_in_place;
 
@@ -80,58 +79,6 @@ async fn library_writes_survive_a_planned_failover_with_none_lost_or_doubled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn library_writes_survive_a_killed_primary_with_none_lost_or_doubled() {
     survive(Failover::Killed).await;
-}
-
-/// While no primary answers, a replica that answers serves reads, even one that has not
-/// replayed this process's last write; with the primary back, reads that need that write go
-/// there again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lagging_replica_serves_reads_while_no_primary_answers() {
-    let servers = tokio::task::spawn_blocking(LocalServer::primary_and_standby);
-    let (mut primary, standby) = servers.await.unwrap().expect("a primary and its standby");
-    let (url, replicas) = (primary.url(), [standby.url()]);
-    let options = PoolOptions {
-        connect_timeout: Duration::from_secs(2),
-        ..bottles::pool_options()
-    };
-    let db = Database::open_with_replicas(Some(&url), &replicas, options);
-    let db = db.await.expect("open the primary");
-    reset_and_seed(&db).await;
-    block_in_place(|| {
-        standby.wait_for_replay_of(&primary, Duration::from_secs(20))?;
-        standby.pause_replay()
-    })
-    .unwrap();
-    let client = db.client().await.unwrap();
-    insert_user().bind(&client, &"Zoe").one().await.unwrap();
-    drop(client);
-    db.wrote().await.unwrap();
-    assert_eq!(
-        count_users_anywhere(&db).await.unwrap(),
-        4,
-        "on the primary"
-    );
-
-    block_in_place(|| primary.stop_for_now()).unwrap();
-    assert_eq!(
-        count_users_anywhere(&db).await.unwrap(),
-        3,
-        "on the replica, which has not replayed Zoe"
-    );
-    block_in_place(|| primary.start_again()).unwrap();
-    assert_eq!(
-        count_users_anywhere(&db).await.unwrap(),
-        4,
-        "on the primary"
-    );
-}
-
-/// `count_users`, wherever [`Database::read`] sends it.
-async fn count_users_anywhere(db: &Database) -> bottles::Result<i64> {
-    let read = db.read(async |node| -> bottles::Result<i64> {
-        Ok(count_users().bind(&node.client().await?).one().await?)
-    });
-    read.await
 }
 
 async fn survive(kind: Failover) {
