@@ -92,6 +92,13 @@ impl Node {
         shared.map_err(|failure| Error::connect(&self.target, failure))
     }
 
+    /// Closes the pooled connections no one is using. After one of a node's connections broke
+    /// (its server restarted, failed over or died), the idle ones most likely did too, and the
+    /// pool may not have noticed yet: without them, the next [`Node::client`] opens afresh.
+    pub(crate) fn forget_idle(&self) {
+        self.pool.retain(|_, _| false);
+    }
+
     /// Whether statements run unprepared, each in a transaction of its own, because a
     /// transaction pooler sits in front of the server (detected, or `statement_cache_size=0`).
     pub fn runs_unprepared(&self) -> bool {

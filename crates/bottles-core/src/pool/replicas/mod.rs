@@ -62,8 +62,10 @@ impl Replicas {
 }
 
 impl Replica {
-    /// Notes that the replica failed to answer (`err`); it is left alone for a while.
+    /// Notes that the replica failed to answer (`err`): it is left alone for a while, and its
+    /// idle connections, which most likely broke too, are closed.
     fn leave_alone(&self, using: health::Use<'_>, err: &impl std::fmt::Display) {
+        self.node.forget_idle();
         let left_for = using.failed();
         let target = self.node.target();
         tracing::warn!(target: "bottles::replicas", "skipping replica {target} for {left_for:?}: {err}");
@@ -123,16 +125,16 @@ impl Replicas {
             }
         }
         match read(primary).await {
-            Err(err) if err.is_unavailable() => match self.read_anywhere(&read).await {
-                Some(done) => done,
-                None => Err(err),
-            },
+            Err(err) if err.is_unavailable() => {
+                primary.forget_idle();
+                self.read_anywhere(&read).await.unwrap_or(Err(err))
+            }
             done => done,
         }
     }
 
-    /// Runs `read` on the first replica that answers, whatever it has replayed; `None` when
-    /// none does.
+    /// Runs `read` on the first replica that answers, whatever it has replayed, trying those
+    /// left alone too (there is nowhere else to go); `None` when none answers.
     async fn read_anywhere<'a, T, E, F>(
         &'a self,
         read: &impl Fn(&'a Node) -> F,
@@ -142,14 +144,16 @@ impl Replicas {
         E: ReadError,
     {
         for replica in self.in_turn() {
-            let Some(using) = replica.health.try_use() else {
-                continue;
-            };
-            match read(&replica.node).await {
-                Err(err) if err.is_unavailable() => replica.leave_alone(using, &err),
-                done => {
-                    using.answered();
-                    return Some(done);
+            // Twice: the first try may meet a connection that broke before the pool noticed
+            // (then the pool's idle ones are closed, and the second opens one).
+            for _ in 0..2 {
+                let using = replica.health.use_anyway();
+                match read(&replica.node).await {
+                    Err(err) if err.is_unavailable() => replica.leave_alone(using, &err),
+                    done => {
+                        using.answered();
+                        return Some(done);
+                    }
                 }
             }
         }
