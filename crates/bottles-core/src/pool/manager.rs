@@ -66,14 +66,19 @@ impl managed::Manager for Manager {
         if !check.due(last_checked, Instant::now()) {
             return Ok(());
         }
-        match takes_writes(client).await {
-            Ok(true) => Ok(()),
-            Ok(false) => {
+        // No longer than connecting may take: a server that does not answer is as good as gone.
+        let limit = self.opener.options.connect_timeout(self.opener.timeout);
+        match tokio::time::timeout(limit, takes_writes(client)).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => {
                 check.refused(Instant::now());
                 Err(RecycleError::message("the server only takes reads now"))
             }
-            Err(err) => Err(RecycleError::message(format!(
+            Ok(Err(err)) => Err(RecycleError::message(format!(
                 "the connection failed its check: {err}"
+            ))),
+            Err(_) => Err(RecycleError::message(format!(
+                "the server did not answer its check in {limit:?}"
             ))),
         }
     }
