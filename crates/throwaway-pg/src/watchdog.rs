@@ -72,8 +72,8 @@ pub(crate) fn spawn(
 }
 
 /// Starts `program args` as `owner`, with `env` added, in a session of its own under the
-/// session watchdog (see [`SESSION_WATCHDOG`]), logging to `root/log_name`, without this
-/// process's `PG*` variables. `pid_file` is the `postmaster.pid` of the server the program
+/// session watchdog (see [`SESSION_WATCHDOG`]), logging to `root/log_name`, with none of this
+/// process's `PG*` variables (only those in `env`). `pid_file` is the `postmaster.pid` of the server the program
 /// runs, if any.
 pub(crate) fn spawn_session(
     owner: Owner,
@@ -92,9 +92,9 @@ pub(crate) fn spawn_session(
         .arg(root.join(log_name))
         .arg(pid_file)
         .arg(program)
-        .args(args)
-        .envs(env.iter().copied());
+        .args(args);
     crate::without_pg_environment(&mut command);
+    command.envs(env.iter().copied());
     launch(command, program)
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin};
 use std::time::{Duration, Instant};
 
-use crate::{Error, Owner, SHUTDOWN_TIMEOUT, io_error, last_lines, temp_root, watchdog};
+use crate::{Error, Owner, SHUTDOWN_TIMEOUT, SUPERUSER, io_error, last_lines, temp_root, watchdog};
 
 /// Runs `pg_autoctl create …` once (the `created` marker says it finished), sets one keeper
 /// setting, then `pg_autoctl run` for good; started again after a kill, it only runs. `$1` is
@@ -31,6 +31,8 @@ exec "$autoctl" run --pgdata "$pgdata"
 pub(crate) struct Keeper {
     name: String,
     root: PathBuf,
+    /// Where the formation's servers put their Unix sockets (`PGHOST` for `pg_autoctl`).
+    sockets: PathBuf,
     port: u16,
     watchdog: Child,
     lifeline: Option<ChildStdin>,
@@ -38,37 +40,49 @@ pub(crate) struct Keeper {
     killed: bool,
 }
 
-/// What a keeper needs to be created: who runs it, where `pg_autoctl` is, and the setting
-/// `pg_autoctl config set` applies once it is created.
+/// What a keeper needs to be created: who runs it, where `pg_autoctl` is, the setting
+/// `pg_autoctl config set` applies once it is created, and the directory of the formation's
+/// Unix sockets (`None`: a new one in this keeper's directory, gone with it).
 pub(crate) struct Plan<'a> {
     pub(crate) owner: Owner,
     pub(crate) pg_autoctl: &'a Path,
     pub(crate) name: &'a str,
     pub(crate) port: u16,
     pub(crate) setting: (&'a str, &'a str),
+    pub(crate) sockets: Option<&'a Path>,
 }
 
 impl Keeper {
     /// A new directory for a keeper named `name` (its data directory in `data`, made there by
-    /// `prepare` when it needs one), then `pg_autoctl create <create_args>` (what, then its
-    /// options but `--pgdata`) and `run` in it.
+    /// `prepare(data, sockets)` when it needs one), then `pg_autoctl create <create_args>`
+    /// (what, then its options but `--pgdata`) and `run` in it.
     pub(crate) fn spawn(
         plan: &Plan<'_>,
-        prepare: impl FnOnce(&Path) -> Result<(), Error>,
+        prepare: impl FnOnce(&Path, &Path) -> Result<(), Error>,
         create_args: &[&OsStr],
     ) -> Result<Self, Error> {
         let root = temp_root(&format!("throwaway-paf-{}-", plan.name), plan.owner)?;
         let data = root.join("data");
-        let spawned = prepare_dirs(&root, plan.owner)
-            .and_then(|()| prepare(&data))
+        let sockets = plan
+            .sockets
+            .map_or_else(|| root.join("sockets"), Path::to_path_buf);
+        let mut dirs = vec!["config", "share", "run"];
+        if plan.sockets.is_none() {
+            dirs.push("sockets");
+        }
+        let spawned = make_dirs(&root, &dirs, plan.owner)
+            .and_then(|()| prepare(&data, &sockets))
             .and_then(|()| {
                 let (config, share, run) =
                     (root.join("config"), root.join("share"), root.join("run"));
-                let env: [(&str, &OsStr); 4] = [
+                let env: [(&str, &OsStr); 6] = [
                     ("HOME", root.as_os_str()),
+                    // initdb's superuser, whoever runs it.
+                    ("PGUSER", SUPERUSER.as_ref()),
                     ("XDG_CONFIG_HOME", config.as_os_str()),
                     ("XDG_DATA_HOME", share.as_os_str()),
                     ("XDG_RUNTIME_DIR", run.as_os_str()),
+                    ("PGHOST", sockets.as_os_str()),
                 ];
                 let mut args: Vec<&OsStr> = vec![
                     OsStr::new("-c"),
@@ -96,6 +110,7 @@ impl Keeper {
         Ok(Self {
             name: plan.name.to_string(),
             root,
+            sockets,
             port: plan.port,
             watchdog,
             lifeline: Some(lifeline),
@@ -115,6 +130,10 @@ impl Keeper {
         &self.root
     }
 
+    pub(crate) fn sockets(&self) -> &Path {
+        &self.sockets
+    }
+
     pub(crate) fn killed(&self) -> bool {
         self.killed
     }
@@ -127,6 +146,8 @@ impl Keeper {
             ("XDG_CONFIG_HOME", dir("config")),
             ("XDG_DATA_HOME", dir("share")),
             ("XDG_RUNTIME_DIR", dir("run")),
+            ("PGHOST", self.sockets.clone().into_os_string()),
+            ("PGUSER", SUPERUSER.into()),
         ]
     }
 
@@ -209,9 +230,10 @@ impl Drop for Keeper {
     }
 }
 
-/// The directories `pg_autoctl` keeps its configuration, state and pid files in, the owner's.
-fn prepare_dirs(root: &Path, owner: Owner) -> Result<(), Error> {
-    for name in ["config", "share", "run"] {
+/// The directories `pg_autoctl` keeps its configuration, state and pid files in (and the
+/// sockets), the owner's.
+fn make_dirs(root: &Path, names: &[&str], owner: Owner) -> Result<(), Error> {
+    for name in names {
         let dir = root.join(name);
         fs::create_dir(&dir).map_err(io_error(format!("could not create {}", dir.display())))?;
         if owner.switch {

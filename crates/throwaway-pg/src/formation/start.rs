@@ -67,11 +67,12 @@ impl Formation {
                 port: ports[0],
                 // The monitor has no --listen: it would listen on every address.
                 setting: ("postgresql.listen_addresses", "127.0.0.1"),
+                sockets: None,
             },
-            |data| {
+            |data, sockets| {
                 initdb(&bin_dir, owner, data)?;
                 let settings = SERVER_SETTINGS.iter().chain(MONITOR_SETTINGS);
-                append_settings(data, settings)
+                append_settings(data, sockets, settings)
             },
             &[
                 "monitor".as_ref(),
@@ -96,6 +97,7 @@ impl Formation {
         formation.wait_for("the monitor to answer", deadline, |_| true)?;
 
         let monitor_url = formation.monitor_url();
+        let sockets = formation.monitor.sockets().to_path_buf();
         for (index, port) in ports[1..].iter().copied().enumerate() {
             let name = format!("node{}", index + 1);
             let node_port = port_text(port);
@@ -109,15 +111,16 @@ impl Formation {
                         "timeout.network_partition_timeout",
                         NETWORK_PARTITION_TIMEOUT,
                     ),
+                    sockets: Some(&sockets),
                 },
-                |data| {
+                |data, sockets| {
                     // The first node is made here, so it gets the settings; the second is
                     // copied from it by pg_basebackup, settings included.
                     if index > 0 {
                         return Ok(());
                     }
                     initdb(&bin_dir, owner, data)?;
-                    append_settings(data, SERVER_SETTINGS.iter())
+                    append_settings(data, sockets, SERVER_SETTINGS.iter())
                 },
                 &[
                     "postgres".as_ref(),
@@ -193,16 +196,23 @@ fn distinct_ports(count: usize) -> Result<Vec<u16>, Error> {
     Ok(ports)
 }
 
-/// Appends `settings` to `postgresql.auto.conf`, which PostgreSQL reads last.
+/// Appends `settings` to `postgresql.auto.conf`, which PostgreSQL reads last, with the
+/// directory for the Unix socket: the formation's own, not the system's (which only root and
+/// the `postgres` group may write to).
 fn append_settings<'a>(
     data: &Path,
+    sockets: &Path,
     settings: impl Iterator<Item = &'a (&'a str, &'a str)>,
 ) -> Result<(), Error> {
     let path = data.join("postgresql.auto.conf");
     let context = format!("could not write {}", path.display());
-    let text: String = settings
+    let mut text: String = settings
         .map(|(name, value)| format!("{name} = {value}\n"))
         .collect();
+    text.push_str(&format!(
+        "unix_socket_directories = '{}'\n",
+        sockets.display()
+    ));
     let mut file = OpenOptions::new()
         .append(true)
         .open(&path)
