@@ -36,7 +36,10 @@ use nix::unistd::{Gid, Uid, User};
 
 pub use binaries::{BinDir, find_bin_dir, program};
 pub use bouncer::LocalBouncer;
-pub use formation::{Formation, MONITOR_SETTINGS, NETWORK_PARTITION_TIMEOUT, NodeState};
+pub use formation::{
+    Ack, Acknowledged, Failover, Formation, MONITOR_SETTINGS, NETWORK_PARTITION_TIMEOUT, NodeState,
+    median_and_worst,
+};
 pub use options::Options;
 pub use scratch::ScratchDatabase;
 pub use server::LocalServer;

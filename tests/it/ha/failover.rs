@@ -9,14 +9,13 @@
 //!
 //! One formation serves this binary's tests, one test at a time.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use bottles::codegen::queries::messages::insert_message;
 use bottles::{Answer, Database, Error, PoolOptions};
-use throwaway_pg::{Formation, ScratchDatabase};
+use throwaway_pg::{Acknowledged, Failover, Formation, ScratchDatabase, median_and_worst};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use tokio::task::block_in_place;
 
@@ -29,17 +28,10 @@ const WRITERS: usize = 16;
 /// finds it a primary and a secondary again (a node a failed test killed, started again).
 async fn formation() -> MappedMutexGuard<'static, Formation> {
     static FORMATION: Mutex<Option<Formation>> = Mutex::const_new(None);
-    let mut formation = FORMATION.lock().await;
-    block_in_place(|| match formation.as_mut() {
-        None => {
-            let started = Formation::start().expect("start a pg_auto_failover formation");
-            *formation = Some(started);
-        }
-        Some(formation) => formation
-            .restore(Duration::from_secs(90))
-            .expect("the formation is a primary and a secondary"),
-    });
-    MutexGuard::map(formation, |formation| formation.as_mut().expect("started"))
+    let mut slot = FORMATION.lock().await;
+    block_in_place(|| Formation::ready(&mut slot, Duration::from_secs(90)).map(drop))
+        .expect("a pg_auto_failover formation, a primary and a secondary");
+    MutexGuard::map(slot, |slot| slot.as_mut().expect("started"))
 }
 
 /// How many failovers of each kind a test runs: `BOTTLES_HA_ROUNDS`, 1 by default.
@@ -51,23 +43,10 @@ fn rounds() -> usize {
         .unwrap_or(1)
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Failover {
-    Planned,
-    Killed,
-}
-
-/// One acknowledged write: the message's content (unique per key) and the id it got.
-struct Ack {
-    content: String,
-    id: i32,
-    at: Instant,
-    replayed: bool,
-}
-
+/// What the writers saw: the writes acknowledged, and the attempts retried.
 #[derive(Default)]
 struct Log {
-    acks: Vec<Ack>,
+    acked: Acknowledged,
     retries: usize,
 }
 
@@ -111,11 +90,7 @@ async fn survive(kind: Failover) {
         wait_for_acks_after(&log, Instant::now(), Duration::from_secs(30)).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
         let began = Instant::now();
-        block_in_place(|| match kind {
-            Failover::Planned => formation.perform_failover(),
-            Failover::Killed => formation.kill_primary().map(|_| ()),
-        })
-        .expect("fail over");
+        block_in_place(|| formation.fail_over(kind)).expect("fail over");
         wait_for_acks_after(&log, began, Duration::from_secs(60)).await;
         // A second of load on the new primary, then each writer finishes its last key.
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -124,7 +99,9 @@ async fn survive(kind: Failover) {
             writer.await.unwrap();
         }
         let log = std::mem::take(&mut *log.lock().unwrap());
-        let window = check_everything_landed_once(&scratch, &log, round, began).await;
+        let stored = stored_messages(&scratch, round);
+        log.acked.check(&stored).unwrap();
+        let window = log.acked.longest_silence(began);
         // The killed node back as the secondary: the pool must hold no session on the old
         // primary, now a standby, in either case.
         block_in_place(|| formation.restore(Duration::from_secs(90))).unwrap();
@@ -133,20 +110,19 @@ async fn survive(kind: Failover) {
             "ha {kind:?} (library, {WRITERS} writers): {} writes acknowledged ({} before the \
              failover), 0 lost, 0 written twice, 0 unknown; {} attempts retried ({} had \
              committed: replayed); no write acknowledged for {window:.2?}",
-            log.acks.len(),
-            log.acks.iter().filter(|ack| ack.at < began).count(),
+            log.acked.len(),
+            log.acked.before(began),
             log.retries,
-            log.acks.iter().filter(|ack| ack.replayed).count(),
+            log.acked.replayed(),
         );
         windows.push(window);
     }
     if windows.len() > 1 {
-        windows.sort();
+        let (median, worst) = median_and_worst(&windows);
         println!(
-            "ha {kind:?} (library): window with no acknowledged write over {} runs: median {:.2?}, worst {:.2?}",
+            "ha {kind:?} (library): window with no acknowledged write over {} runs: \
+             median {median:.2?}, worst {worst:.2?}",
             windows.len(),
-            windows[windows.len() / 2],
-            windows[windows.len() - 1],
         );
     }
     drop(db);
@@ -171,14 +147,7 @@ async fn write_until_stopped(
             let attempt = write_once(&db, &content, user_id);
             match tokio::time::timeout(Duration::from_secs(10), attempt).await {
                 Ok(Ok((id, replayed))) => {
-                    let at = Instant::now();
-                    let ack = Ack {
-                        content,
-                        id,
-                        at,
-                        replayed,
-                    };
-                    log.lock().unwrap().acks.push(ack);
+                    log.lock().unwrap().acked.push(content, id.into(), replayed);
                     break;
                 }
                 // No answer, or the database is unavailable: the write may or may not have
@@ -242,7 +211,7 @@ async fn pool_only_on_the_primary(db: &Database, formation: &Formation, database
 async fn wait_for_acks_after(log: &StdMutex<Log>, after: Instant, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
-        if log.lock().unwrap().acks.iter().any(|ack| ack.at > after) {
+        if log.lock().unwrap().acked.any_after(after) {
             return;
         }
         assert!(
@@ -253,50 +222,13 @@ async fn wait_for_acks_after(log: &StdMutex<Log>, after: Instant, limit: Duratio
     }
 }
 
-/// Reads this round's messages from the new primary and checks them against the
-/// acknowledgements: each acknowledged message there once with its id, no message twice, none
-/// that no writer sent. Returns the longest time after `began` with no acknowledged write.
-async fn check_everything_landed_once(
-    scratch: &ScratchDatabase,
-    log: &Log,
-    round: usize,
-    began: Instant,
-) -> Duration {
-    let rows = throwaway_pg::psql(
-        scratch.url(),
-        &format!("SELECT content, id FROM message WHERE content LIKE 'ha {round}.%'"),
-    )
-    .expect("read the messages back");
-    let mut stored: HashMap<&str, Vec<i32>> = HashMap::new();
-    for line in rows.lines() {
+/// This round's messages on the new primary: `(content, id)`, the content being the key.
+fn stored_messages(scratch: &ScratchDatabase, round: usize) -> Vec<(String, i64)> {
+    let sql = format!("SELECT content, id FROM message WHERE content LIKE 'ha {round}.%'");
+    let rows = throwaway_pg::psql(scratch.url(), &sql).expect("read the messages back");
+    let row = |line: &str| {
         let (content, id) = line.split_once('|').expect("content|id");
-        stored.entry(content).or_default().push(id.parse().unwrap());
-    }
-    let twice: Vec<_> = stored.iter().filter(|(_, ids)| ids.len() > 1).collect();
-    assert!(twice.is_empty(), "written twice: {twice:?}");
-    let lost: Vec<_> = log
-        .acks
-        .iter()
-        .filter(|ack| stored.get(ack.content.as_str()) != Some(&vec![ack.id]))
-        .map(|ack| (&ack.content, ack.id))
-        .collect();
-    assert!(lost.is_empty(), "acknowledged, then lost: {lost:?}");
-    let sent: std::collections::HashSet<&str> =
-        log.acks.iter().map(|ack| ack.content.as_str()).collect();
-    let unknown: Vec<_> = stored.keys().filter(|c| !sent.contains(*c)).collect();
-    assert!(unknown.is_empty(), "no writer sent: {unknown:?}");
-    longest_silence(log.acks.iter().map(|ack| ack.at), began)
-}
-
-/// The longest gap between consecutive acknowledgements that ends after `began`: how long the
-/// failover kept every writer from succeeding.
-fn longest_silence(acks: impl Iterator<Item = Instant>, began: Instant) -> Duration {
-    let mut times: Vec<Instant> = acks.collect();
-    times.sort();
-    times
-        .windows(2)
-        .filter(|pair| pair[1] > began)
-        .map(|pair| pair[1] - pair[0])
-        .max()
-        .unwrap_or_default()
+        (content.to_string(), id.parse().expect("an id"))
+    };
+    rows.lines().map(row).collect()
 }

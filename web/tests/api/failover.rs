@@ -10,7 +10,6 @@
 //! `BOTTLES_HA_ROUNDS=5` runs five failovers of each kind and prints the median and the worst
 //! (docs/production.md).
 
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
@@ -18,7 +17,7 @@ use std::time::{Duration, Instant};
 use bottles::PoolOptions;
 use bottles_web::ServiceOptions;
 use serde_json::json;
-use throwaway_pg::Formation;
+use throwaway_pg::{Acknowledged, Failover, Formation, median_and_worst};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use tokio::task::block_in_place;
 
@@ -34,17 +33,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// finds it a primary and a secondary again (a node a failed test killed, started again).
 async fn formation() -> MappedMutexGuard<'static, Formation> {
     static FORMATION: Mutex<Option<Formation>> = Mutex::const_new(None);
-    let mut formation = FORMATION.lock().await;
-    block_in_place(|| match formation.as_mut() {
-        None => {
-            let started = Formation::start().expect("start a pg_auto_failover formation");
-            *formation = Some(started);
-        }
-        Some(formation) => formation
-            .restore(Duration::from_secs(90))
-            .expect("the formation is a primary and a secondary"),
-    });
-    MutexGuard::map(formation, |formation| formation.as_mut().expect("started"))
+    let mut slot = FORMATION.lock().await;
+    block_in_place(|| Formation::ready(&mut slot, Duration::from_secs(90)).map(drop))
+        .expect("a pg_auto_failover formation, a primary and a secondary");
+    MutexGuard::map(slot, |slot| slot.as_mut().expect("started"))
 }
 
 /// How many failovers of each kind a test runs: `BOTTLES_HA_ROUNDS`, 1 by default.
@@ -56,24 +48,11 @@ fn rounds() -> usize {
         .unwrap_or(1)
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Failover {
-    Planned,
-    Killed,
-}
-
-/// One 201: the message's content (unique per key) and the id it got.
-struct Created {
-    content: String,
-    id: i64,
-    at: Instant,
-    replayed: bool,
-}
-
 /// What the clients saw.
 #[derive(Default)]
 struct Seen {
-    created: Vec<Created>,
+    /// The 201s.
+    created: Acknowledged,
     /// 503s (each with `Retry-After`) and requests that got no answer, all retried.
     retried: usize,
     /// Anything a POST got but 201 and 503, or a 503 without `Retry-After`.
@@ -139,11 +118,7 @@ async fn survive(kind: Failover) {
         wait_for_201_after(&seen, Instant::now(), Duration::from_secs(30)).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
         let began = Instant::now();
-        block_in_place(|| match kind {
-            Failover::Planned => formation.perform_failover(),
-            Failover::Killed => formation.kill_primary().map(|_| ()),
-        })
-        .expect("fail over");
+        block_in_place(|| formation.fail_over(kind)).expect("fail over");
         wait_for_201_after(&seen, began, Duration::from_secs(60)).await;
         // A second of load on the new primary, then each writer finishes its last message.
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -159,28 +134,28 @@ async fn survive(kind: Failover) {
             seen.reads,
             seen.failed_reads
         );
-        let window = check_every_201_landed_once(&app, &seen, round, began);
+        seen.created.check(&stored_messages(&app, round)).unwrap();
+        let window = seen.created.longest_silence(began);
         println!(
             "ha {kind:?} (bottles-web, {WRITERS} writers, {READERS} readers): {} POSTs answered \
              201 ({} before the failover), 0 lost, 0 written twice, 0 unknown; {} retried after \
              a 503 or no answer ({} had committed: replayed); {} GETs, all 200 (the slowest \
              in {:.2?}); no 201 for {window:.2?}",
             seen.created.len(),
-            seen.created.iter().filter(|c| c.at < began).count(),
+            seen.created.before(began),
             seen.retried,
-            seen.created.iter().filter(|c| c.replayed).count(),
+            seen.created.replayed(),
             seen.reads,
             seen.slowest_read,
         );
         windows.push(window);
     }
     if windows.len() > 1 {
-        windows.sort();
+        let (median, worst) = median_and_worst(&windows);
         println!(
-            "ha {kind:?} (bottles-web): window with no 201 over {} runs: median {:.2?}, worst {:.2?}",
+            "ha {kind:?} (bottles-web): window with no 201 over {} runs: median {median:.2?}, \
+             worst {worst:.2?}",
             windows.len(),
-            windows[windows.len() / 2],
-            windows[windows.len() - 1],
         );
     }
 }
@@ -246,12 +221,8 @@ async fn post_until_stopped(
                     (201, _) => {
                         let message: serde_json::Value = serde_json::from_str(&body).unwrap();
                         assert_eq!(message["content"], content.as_str());
-                        seen.created.push(Created {
-                            content,
-                            id: message["id"].as_i64().unwrap(),
-                            at: Instant::now(),
-                            replayed,
-                        });
+                        let id = message["id"].as_i64().unwrap();
+                        seen.created.push(content, id, replayed);
                         break;
                     }
                     (503, true) => seen.retried += 1,
@@ -291,7 +262,7 @@ async fn wait_for_201_after(seen: &StdMutex<Seen>, after: Instant, limit: Durati
     loop {
         {
             let seen = seen.lock().unwrap();
-            if seen.created.iter().any(|c| c.at > after) {
+            if seen.created.any_after(after) {
                 return;
             }
             assert!(
@@ -306,40 +277,13 @@ async fn wait_for_201_after(seen: &StdMutex<Seen>, after: Instant, limit: Durati
     }
 }
 
-/// Reads this round's messages from the new primary and checks them against the 201s: each
-/// there once with its id, none twice, none that no client sent. Returns the longest time
-/// after `began` with no 201.
-fn check_every_201_landed_once(
-    app: &TestApp,
-    seen: &Seen,
-    round: usize,
-    began: Instant,
-) -> Duration {
+/// This round's messages on the new primary: `(content, id)`, the content being the key.
+fn stored_messages(app: &TestApp, round: usize) -> Vec<(String, i64)> {
     let sql = format!("SELECT content, id FROM message WHERE content LIKE 'web-{round}.%'");
     let rows = throwaway_pg::psql(&app.db_url, &sql).expect("read the messages back");
-    let mut stored: HashMap<&str, Vec<i64>> = HashMap::new();
-    for line in rows.lines() {
+    let row = |line: &str| {
         let (content, id) = line.split_once('|').expect("content|id");
-        stored.entry(content).or_default().push(id.parse().unwrap());
-    }
-    let twice: Vec<_> = stored.iter().filter(|(_, ids)| ids.len() > 1).collect();
-    assert!(twice.is_empty(), "written twice: {twice:?}");
-    let lost: Vec<_> = seen
-        .created
-        .iter()
-        .filter(|c| stored.get(c.content.as_str()) != Some(&vec![c.id]))
-        .map(|c| (&c.content, c.id))
-        .collect();
-    assert!(lost.is_empty(), "answered 201, then lost: {lost:?}");
-    let sent: HashSet<&str> = seen.created.iter().map(|c| c.content.as_str()).collect();
-    let unknown: Vec<_> = stored.keys().filter(|c| !sent.contains(*c)).collect();
-    assert!(unknown.is_empty(), "no client sent: {unknown:?}");
-    let mut times: Vec<Instant> = seen.created.iter().map(|c| c.at).collect();
-    times.sort();
-    times
-        .windows(2)
-        .filter(|pair| pair[1] > began)
-        .map(|pair| pair[1] - pair[0])
-        .max()
-        .unwrap_or_default()
+        (content.to_string(), id.parse().expect("an id"))
+    };
+    rows.lines().map(row).collect()
 }

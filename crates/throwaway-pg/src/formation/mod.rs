@@ -12,6 +12,7 @@
 //! `network_partition_timeout`) before the monitor lets the standby take writes
 //! (`primary_demote_timeout`). See [`MONITOR_SETTINGS`] and [`NETWORK_PARTITION_TIMEOUT`].
 
+mod acknowledged;
 mod keeper;
 mod start;
 mod state;
@@ -19,6 +20,7 @@ mod state;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+pub use acknowledged::{Ack, Acknowledged, median_and_worst};
 use keeper::Keeper;
 pub use start::{MONITOR_SETTINGS, NETWORK_PARTITION_TIMEOUT};
 pub use state::NodeState;
@@ -27,6 +29,15 @@ use crate::{Error, Owner, SUPERUSER, psql, run, without_pg_environment};
 
 /// The formation's name in the monitor.
 const FORMATION: &str = "default";
+
+/// How a test fails the primary over ([`Formation::fail_over`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failover {
+    /// `pg_autoctl perform failover`.
+    Planned,
+    /// The primary's `pg_autoctl` and postmaster killed with SIGKILL.
+    Killed,
+}
 
 /// A running pg_auto_failover formation: a monitor, a primary and a secondary. Dropping it
 /// stops every process and deletes every file.
@@ -150,6 +161,26 @@ impl Formation {
             .ok_or_else(|| Error::Formation("no node is the primary now".into()))?;
         self.nodes[primary].kill()?;
         Ok(primary)
+    }
+
+    /// The formation in `slot`, for test binaries that share one: started if there is none
+    /// yet, else made a primary and a secondary again ([`Formation::restore`]) after whatever
+    /// the test before did to it.
+    pub fn ready(slot: &mut Option<Formation>, timeout: Duration) -> Result<&mut Self, Error> {
+        match slot {
+            Some(formation) => formation.restore(timeout)?,
+            None => *slot = Some(Self::start()?),
+        }
+        Ok(slot.as_mut().expect("just filled"))
+    }
+
+    /// Fails the primary over: [`Formation::perform_failover`], which returns once the old
+    /// primary is back as the secondary, or [`Formation::kill_primary`], which returns at once.
+    pub fn fail_over(&mut self, how: Failover) -> Result<(), Error> {
+        match how {
+            Failover::Planned => self.perform_failover(),
+            Failover::Killed => self.kill_primary().map(drop),
+        }
     }
 
     /// Starts every killed node again (a demoted primary rejoins as a secondary, rewound or
