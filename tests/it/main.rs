@@ -7,6 +7,7 @@ mod cli;
 mod codegen;
 mod echo;
 mod faults;
+mod ha;
 mod helpers;
 mod hostile;
 mod idempotency;

@@ -7,9 +7,10 @@
 //! the server runs under a tiny `sh` watchdog that holds the read end of a pipe whose only
 //! writer is this process, so the kernel closing that pipe is the signal to shut down.
 //!
-//! [`LocalServer::standby_of`] adds a streaming replica of a server, and [`LocalBouncer`] a
-//! PgBouncer in front of one, both under the same kind of watchdog. [`ScratchDatabase`] gives a
-//! test a database of its own on a shared server.
+//! [`LocalServer::standby_of`] adds a streaming replica of a server, [`LocalBouncer`] a
+//! PgBouncer in front of one, and [`Formation`] a pg_auto_failover monitor, primary and
+//! secondary, all under the same kind of watchdog. [`ScratchDatabase`] gives a test a database
+//! of its own on a shared server.
 //!
 //! PostgreSQL refuses to run as root. When this process is root, the cluster is created and run
 //! as an unprivileged account (`postgres` if it exists, else `nobody`), by switching user in the
@@ -17,6 +18,7 @@
 
 mod binaries;
 mod bouncer;
+mod formation;
 mod options;
 mod scratch;
 mod server;
@@ -34,6 +36,10 @@ use nix::unistd::{Gid, Uid, User};
 
 pub use binaries::{BinDir, find_bin_dir, program};
 pub use bouncer::LocalBouncer;
+pub use formation::{
+    Ack, Acknowledged, Failover, Formation, MONITOR_SETTINGS, NETWORK_PARTITION_TIMEOUT, NodeState,
+    median_and_worst,
+};
 pub use options::Options;
 pub use scratch::ScratchDatabase;
 pub use server::LocalServer;
@@ -72,6 +78,8 @@ pub enum Error {
     Sql(String),
     #[error("the standby fell behind: {0}")]
     Replication(String),
+    #[error("the pg_auto_failover formation: {0}")]
+    Formation(String),
 }
 
 pub(crate) fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
@@ -115,6 +123,16 @@ impl Owner {
             command.uid(self.uid.as_raw()).gid(self.gid.as_raw());
         }
         command
+    }
+}
+
+/// Leaves out this process's `PG*` variables from `command`'s environment: `pg_autoctl` reads
+/// `PGDATA`, `PGPORT` and the like, and must see only its own settings.
+pub(crate) fn without_pg_environment(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("PG") {
+            command.env_remove(name);
+        }
     }
 }
 

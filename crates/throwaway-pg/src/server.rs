@@ -32,23 +32,7 @@ impl LocalServer {
 
     /// [`LocalServer::start`] with extra settings, authentication rules or files.
     pub fn start_with(options: &Options) -> Result<Self, Error> {
-        Self::create(options, |bin_dir, owner, data| {
-            let mut initdb = owner.command(bin_dir.path().join("initdb"));
-            initdb
-                .arg("--pgdata")
-                .arg(data)
-                .args([
-                    "--username",
-                    SUPERUSER,
-                    "--auth",
-                    "trust",
-                    "--encoding",
-                    "UTF8",
-                ])
-                .args(["--locale", "C", "--no-sync", "--no-instructions"]);
-            run(&mut initdb, "initdb", 5, Error::InitDb)?;
-            Ok(())
-        })
+        Self::create(options, initdb)
     }
 
     /// A new directory whose `data` is filled by `make_cluster` (as the owner), configured with
@@ -260,6 +244,26 @@ impl LocalServer {
         // The watchdog removes the directory; this covers a temp dir it could not write to.
         let _ = fs::remove_dir_all(&self.root);
     }
+}
+
+/// A fresh cluster in `data`, made by `owner`: the superuser trusted on loopback, UTF-8, the C
+/// locale, and no fsync (nothing there needs to survive).
+pub(crate) fn initdb(bin_dir: &BinDir, owner: Owner, data: &Path) -> Result<(), Error> {
+    let mut initdb = owner.command(bin_dir.path().join("initdb"));
+    initdb
+        .arg("--pgdata")
+        .arg(data)
+        .args([
+            "--username",
+            SUPERUSER,
+            "--auth",
+            "trust",
+            "--encoding",
+            "UTF8",
+        ])
+        .args(["--locale", "C", "--no-sync", "--no-instructions"]);
+    run(&mut initdb, "initdb", 5, Error::InitDb)?;
+    Ok(())
 }
 
 impl Drop for LocalServer {

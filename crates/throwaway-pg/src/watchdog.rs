@@ -1,10 +1,11 @@
-//! The `sh` watchdog each throwaway process runs under: it starts the program as the owner,
+//! The `sh` watchdogs each throwaway process runs under: each starts the program as the owner,
 //! stops it when our end of its stdin closes (however this process ends), and removes the
 //! program's directory.
 
+use std::ffi::OsStr;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 
 use crate::{Error, Owner, io_error};
 
@@ -23,6 +24,27 @@ while read -r command; do
   esac
 done
 [ -n "$server" ] && { kill -"$signal" "$server" 2>/dev/null; wait "$server"; }
+rm -rf "$root"
+"#;
+
+/// For a program that starts processes of its own (`pg_autoctl` and its PostgreSQL): it runs
+/// in a session of its own (`setsid`), so that it can be killed whole, as a machine dies.
+/// Lines on stdin: `kill` sends SIGKILL to the whole group, `start` starts the program again.
+/// At the end the group gets SIGQUIT (PostgreSQL's immediate shutdown, which `pg_autoctl`
+/// passes on), and a shared memory segment a killed server left behind (named in its stale
+/// `postmaster.pid`, `$3`) is removed with the directory. `$1` is the directory, `$2` the log.
+const SESSION_WATCHDOG: &str = r#"root=$1; log=$2; pidfile=$3; shift 3
+start() { setsid "$@" >>"$log" 2>&1 & server=$!; echo "$server" >"$root/session"; }
+stop() { [ -n "$server" ] && { kill -"$1" -"$server" 2>/dev/null; wait "$server"; }; server=; }
+start "$@"
+while read -r command; do
+  case $command in
+    kill) stop KILL ;;
+    start) [ -z "$server" ] && start "$@" ;;
+  esac
+done
+stop QUIT
+[ -f "$pidfile" ] && ipcrm -m "$(sed -n 7p "$pidfile" | awk '{print $2}')" 2>/dev/null
 rm -rf "$root"
 "#;
 
@@ -45,7 +67,39 @@ pub(crate) fn spawn(
         .arg(root.join(log_name))
         .arg(stop_signal)
         .arg(program)
-        .args(args)
+        .args(args);
+    launch(command, program)
+}
+
+/// Starts `program args` as `owner`, with `env` added, in a session of its own under the
+/// session watchdog (see [`SESSION_WATCHDOG`]), logging to `root/log_name`, with none of this
+/// process's `PG*` variables (only those in `env`). `pid_file` is the `postmaster.pid` of the server the program
+/// runs, if any.
+pub(crate) fn spawn_session(
+    owner: Owner,
+    root: &Path,
+    log_name: &str,
+    pid_file: &Path,
+    env: &[(&str, &OsStr)],
+    program: &Path,
+    args: &[&OsStr],
+) -> Result<(Child, ChildStdin), Error> {
+    let mut command = owner.command("/bin/sh");
+    command
+        .current_dir(root)
+        .args(["-c", SESSION_WATCHDOG, "throwaway-pg"])
+        .arg(root)
+        .arg(root.join(log_name))
+        .arg(pid_file)
+        .arg(program)
+        .args(args);
+    crate::without_pg_environment(&mut command);
+    command.envs(env.iter().copied());
+    launch(command, program)
+}
+
+fn launch(mut command: Command, program: &Path) -> Result<(Child, ChildStdin), Error> {
+    command
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

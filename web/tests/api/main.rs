@@ -3,6 +3,7 @@
 
 mod endpoints;
 mod errors;
+mod failover;
 mod helpers;
 mod idempotency;
 mod pooler;

@@ -51,7 +51,7 @@ impl Node {
             mode: mode.clone(),
             statements: options.statements,
         };
-        let pool = Pool::builder(Manager(opener))
+        let pool = Pool::builder(Manager::new(opener))
             .max_size(options.size)
             .runtime(deadpool::Runtime::Tokio1)
             .wait_timeout(Some(options.wait_timeout))
@@ -85,8 +85,18 @@ impl Node {
     /// pooled [`Client`] each (see [`SharedClient`]). No transactions; a slow statement holds up
     /// the others on its connection, so big reads and lock waits belong on [`Node::client`].
     pub async fn shared_client(&self) -> Result<SharedClient> {
-        let shared = self.shared.get(&self.pool.manager().0, &self.mode).await;
+        let shared = self
+            .shared
+            .get(&self.pool.manager().opener, &self.mode)
+            .await;
         shared.map_err(|failure| Error::connect(&self.target, failure))
+    }
+
+    /// Closes the pooled connections no one is using. After one of a node's connections broke
+    /// (its server restarted, failed over or died), the idle ones most likely did too, and the
+    /// pool may not have noticed yet: without them, the next [`Node::client`] opens afresh.
+    pub(crate) fn forget_idle(&self) {
+        self.pool.retain(|_, _| false);
     }
 
     /// Whether statements run unprepared: each query one unnamed request with its SQL, because

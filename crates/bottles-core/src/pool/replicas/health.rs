@@ -59,6 +59,16 @@ impl Health {
         })
     }
 
+    /// A use whatever the state, for a read with nowhere else to go (no primary answers): a
+    /// replica left alone is tried anyway. A failure leaves it alone no longer than before;
+    /// an answer brings it up.
+    pub(super) fn use_anyway(&self) -> Use<'_> {
+        Use {
+            health: self,
+            said: false,
+        }
+    }
+
     fn set(&self, next: impl FnOnce(State) -> State) {
         let mut state = self.0.lock().expect("not poisoned");
         *state = next(*state);
@@ -151,6 +161,21 @@ mod tests {
         let (a, b) = (health.try_use().unwrap(), health.try_use().unwrap());
         assert_eq!(a.failed(), FIRST_DOWN);
         assert_eq!(b.failed(), FIRST_DOWN, "the same failure, not a second one");
+    }
+
+    #[test]
+    fn a_read_with_nowhere_else_to_go_tries_a_replica_left_alone() {
+        let health = Health::unknown();
+        assert_eq!(health.try_use().unwrap().failed(), FIRST_DOWN);
+        assert!(health.try_use().is_none(), "left alone");
+        assert_eq!(
+            health.use_anyway().failed(),
+            FIRST_DOWN,
+            "no longer than before"
+        );
+        assert!(health.try_use().is_none(), "still left alone");
+        health.use_anyway().answered();
+        assert!(health.try_use().is_some(), "up again");
     }
 
     #[test]

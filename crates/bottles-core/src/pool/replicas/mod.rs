@@ -61,6 +61,15 @@ impl Replicas {
 }
 
 impl Replica {
+    /// Notes that the replica failed to answer (`err`): it is left alone for a while, and its
+    /// idle connections, which most likely broke too, are closed.
+    fn leave_alone(&self, using: health::Use<'_>, err: &impl std::fmt::Display) {
+        self.node.forget_idle();
+        let left_for = using.failed();
+        let target = self.node.target();
+        tracing::warn!(target: "bottles::replicas", "skipping replica {target} for {left_for:?}: {err}");
+    }
+
     /// Whether the replica has replayed `written`; asks it when the last answer is older.
     async fn caught_up(&self, written: u64) -> Result<bool> {
         if self.replayed.load(Ordering::Acquire) >= written {
@@ -77,7 +86,9 @@ impl Replicas {
     /// Runs `read` on a replica, or on `primary` when there are none, all are down, or none
     /// has replayed this process's last write ([`Replicas::wrote`]). A replica that fails to
     /// answer is left alone (see [`health`]) and the read tried on the next one, then on the
-    /// primary, so `read` may run more than once.
+    /// primary, so `read` may run more than once. When the primary does not answer either (a
+    /// failover, say), a replica that answers serves the read even if it has not replayed
+    /// this process's last write: a read that may miss it beats no read.
     pub(crate) async fn read<'a, T, E, F>(
         &'a self,
         primary: &'a Node,
@@ -101,11 +112,7 @@ impl Replicas {
                 Err(err) => Err(E::from(err)),
             };
             match attempt {
-                Err(err) if err.is_unavailable() => {
-                    let left_for = using.failed();
-                    let target = replica.node.target();
-                    tracing::warn!(target: "bottles::replicas", "skipping replica {target} for {left_for:?}: {err}");
-                }
+                Err(err) if err.is_unavailable() => replica.leave_alone(using, &err),
                 // Replay cancelled the read (a recovery conflict); the primary has none.
                 Err(err) if err.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE) => {
                     using.answered();
@@ -116,7 +123,40 @@ impl Replicas {
                 }
             }
         }
-        read(primary).await
+        match read(primary).await {
+            Err(err) if err.is_unavailable() => {
+                primary.forget_idle();
+                self.read_anywhere(&read).await.unwrap_or(Err(err))
+            }
+            done => done,
+        }
+    }
+
+    /// Runs `read` on the first replica that answers, whatever it has replayed, trying those
+    /// left alone too (there is nowhere else to go); `None` when none answers.
+    async fn read_anywhere<'a, T, E, F>(
+        &'a self,
+        read: &impl Fn(&'a Node) -> F,
+    ) -> Option<Result<T, E>>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: ReadError,
+    {
+        for replica in self.in_turn() {
+            // Twice: the first try may meet a connection that broke before the pool noticed
+            // (then the pool's idle ones are closed, and the second opens one).
+            for _ in 0..2 {
+                let using = replica.health.use_anyway();
+                match read(&replica.node).await {
+                    Err(err) if err.is_unavailable() => replica.leave_alone(using, &err),
+                    done => {
+                        using.answered();
+                        return Some(done);
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// Records `primary`'s write-ahead log position after writes just made, so that reads
