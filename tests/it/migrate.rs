@@ -129,7 +129,9 @@ async fn four_migrate_processes_at_once_apply_each_file_once() {
         .await
         .unwrap();
     let rows: Vec<(i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    assert_eq!(rows, [(1, "done".to_string()), (2, "done".to_string())]);
+    let files = bottles::migrations().unwrap().iter();
+    let expected: Vec<(i32, String)> = files.map(|m| (m.version as i32, "done".into())).collect();
+    assert_eq!(rows, expected);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -196,4 +198,24 @@ async fn a_changed_or_unknown_history_is_refused_in_one_line_changing_nothing() 
         assert_eq!(history().await, before, "the history is untouched");
         assert_eq!(test.counts().await, (0, 0));
     }
+}
+
+/// What `cargo xtask migrations --check` checks, in `cargo test` as `codegen` checks codegen/:
+/// `migrations/` replayed give exactly `schema.sql`'s schema, and `migrations/schema.json` (what
+/// `bottles migrate check` compares with) is that schema.
+#[tokio::test(flavor = "multi_thread")]
+async fn migrations_replay_to_schema_sql_and_schema_json_is_current() {
+    let (replayed, declared) = tokio::join!(TestDb::empty(), TestDb::empty());
+    let mut found = xtask::migrations::replay(&replayed.url, &declared.url)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let verdict = xtask::migrations::verdict(&found);
+    assert!(verdict.is_ok(), "{}", verdict.unwrap_err());
+    // The check can fail: schema.sql with a column the files do not add.
+    let table = &mut found.declared.tables[0];
+    let mut extra = table.columns[0].clone();
+    extra.name = "added_to_schema_sql".into();
+    table.columns.push(extra);
+    let refused = xtask::migrations::verdict(&found).unwrap_err();
+    assert!(refused.contains("added_to_schema_sql"), "{refused}");
 }

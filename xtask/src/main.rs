@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 mod bench;
-mod migrations;
 mod modules;
 
 const USAGE: &str =
@@ -39,7 +38,7 @@ fn main() -> ExitCode {
         return finish(bench::run(&args[1..]));
     }
     if args.first().map(String::as_str) == Some("migrations") {
-        return finish(migrations::run(&args[1..]));
+        return finish(xtask::migrations::run(&args[1..]));
     }
     if args.first().map(String::as_str) == Some("modules") && args.len() <= 2 {
         return modules::run(&args[1..]);

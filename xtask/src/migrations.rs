@@ -17,6 +17,7 @@ use throwaway_pg::LocalServer;
 const USAGE: &str =
     "usage: cargo xtask migrations new NAME [--allow-destructive] | cargo xtask migrations --check";
 
+/// The command line after `migrations`.
 pub fn run(args: &[String]) -> Result<String, String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
@@ -30,7 +31,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
 }
 
 fn migrations_dir() -> PathBuf {
-    xtask::repo_root().join("migrations")
+    crate::repo_root().join("migrations")
 }
 
 fn snapshot_path() -> PathBuf {
@@ -60,16 +61,59 @@ fn files() -> Result<Vec<(String, String)>, String> {
     Ok(files)
 }
 
-/// The catalog `migrations/` produce and the one `schema.sql` produces, and the files.
-fn catalogs() -> Result<(Catalog, Catalog, MigrationSet), String> {
+/// The catalog `migrations/` produce, the one `schema.sql` produces, and the files.
+pub struct Replayed {
+    /// What replaying `migrations/` in order gives.
+    pub replayed: Catalog,
+    /// What loading `schema.sql` gives.
+    pub declared: Catalog,
+    /// The files.
+    pub set: MigrationSet,
+}
+
+/// Replays `migrations/` (as `bottles migrate` applies them) into the empty database at
+/// `replayed_url` and loads `schema.sql` into the one at `declared_url`, and reads both
+/// catalogs.
+pub async fn replay(replayed_url: &str, declared_url: &str) -> Result<Replayed, String> {
     let files = files()?;
     let borrowed: Vec<(&str, &str)> = files
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
     let set = MigrationSet::from_files(&borrowed).map_err(|err| err.to_string())?;
-    let schema = std::fs::read_to_string(xtask::repo_root().join("schema.sql"))
+    let schema = std::fs::read_to_string(crate::repo_root().join("schema.sql"))
         .map_err(|err| format!("schema.sql: {err}"))?;
+    let db = bottles_core::Database::open(Some(replayed_url))
+        .await
+        .map_err(|err| err.to_string())?;
+    migrate(&db, &set, &MigrateOptions::default())
+        .await
+        .map_err(|err| format!("replaying migrations/: {err}"))?;
+    let client = db.client().await.map_err(|err| err.to_string())?;
+    let replayed = bottles_schema::catalog::read(&client)
+        .await
+        .map_err(|err| err.to_string())?;
+    let (declared_client, connection) =
+        tokio_postgres::connect(declared_url, tokio_postgres::NoTls)
+            .await
+            .map_err(|err| err.to_string())?;
+    tokio::spawn(connection);
+    declared_client
+        .batch_execute(&schema)
+        .await
+        .map_err(|err| format!("schema.sql: {}", bottles_core::message(&err)))?;
+    let declared = bottles_schema::catalog::read(&declared_client)
+        .await
+        .map_err(|err| err.to_string())?;
+    Ok(Replayed {
+        replayed,
+        declared,
+        set,
+    })
+}
+
+/// [`replay`] on two scratch databases of a throwaway server.
+fn catalogs() -> Result<Replayed, String> {
     let server = LocalServer::start().map_err(|err| err.to_string())?;
     for database in ["replayed", "declared"] {
         server
@@ -77,41 +121,29 @@ fn catalogs() -> Result<(Catalog, Catalog, MigrationSet), String> {
             .map_err(|err| err.to_string())?;
     }
     let runtime = tokio::runtime::Runtime::new().map_err(|err| err.to_string())?;
-    let (replayed, declared) = runtime.block_on(async {
-        let db = bottles_core::Database::open(Some(&server.url_for("replayed")))
-            .await
-            .map_err(|err| err.to_string())?;
-        migrate(&db, &set, &MigrateOptions::default())
-            .await
-            .map_err(|err| format!("replaying migrations/: {err}"))?;
-        let client = db.client().await.map_err(|err| err.to_string())?;
-        let replayed = bottles_schema::catalog::read(&client)
-            .await
-            .map_err(|err| err.to_string())?;
-        let (declared_client, connection) =
-            tokio_postgres::connect(&server.url_for("declared"), tokio_postgres::NoTls)
-                .await
-                .map_err(|err| err.to_string())?;
-        tokio::spawn(connection);
-        declared_client
-            .batch_execute(&schema)
-            .await
-            .map_err(|err| format!("schema.sql: {}", bottles_core::message(&err)))?;
-        let declared = bottles_schema::catalog::read(&declared_client)
-            .await
-            .map_err(|err| err.to_string())?;
-        Ok::<_, String>((replayed, declared))
-    })?;
-    Ok((replayed, declared, set))
+    runtime.block_on(replay(
+        &server.url_for("replayed"),
+        &server.url_for("declared"),
+    ))
 }
 
 fn check() -> Result<String, String> {
-    let (replayed, declared, set) = catalogs()?;
-    let found = differences(&declared, &replayed);
+    verdict(&catalogs()?)
+}
+
+/// `--check`'s answer on what [`replay`] found: the files must produce `schema.sql`'s schema,
+/// and `migrations/schema.json` must be that schema.
+pub fn verdict(found: &Replayed) -> Result<String, String> {
+    let Replayed {
+        replayed,
+        declared,
+        set,
+    } = found;
+    let found = differences(declared, replayed);
     if found.is_empty() {
         let snapshot = std::fs::read_to_string(snapshot_path()).unwrap_or_default();
         let current = serde_json::from_str::<Catalog>(&snapshot)
-            .is_ok_and(|snapshot| differences(&declared, &snapshot).is_empty());
+            .is_ok_and(|snapshot| differences(declared, &snapshot).is_empty());
         if !current {
             return Err("migrations/schema.json is missing or stale; run `cargo xtask migrations new NAME` (it rewrites it)".into());
         }
@@ -140,7 +172,11 @@ fn new(name: &str, allow_destructive: bool) -> Result<String, String> {
             "invalid migration name {name:?}: use lowercase letters, digits and _"
         ));
     }
-    let (replayed, declared, set) = catalogs()?;
+    let Replayed {
+        replayed,
+        declared,
+        set,
+    } = catalogs()?;
     let options = PlanOptions {
         allow_destructive,
         ..PlanOptions::default()
