@@ -64,7 +64,8 @@ async fn drift_is_reported_one_line_each_with_exit_1() {
     let client = test.client().await;
     client
         .batch_execute(
-            "CREATE INDEX by_hand ON message (content); ALTER TABLE \"user\" ADD COLUMN email text",
+            "CREATE INDEX by_hand ON message (content); ALTER TABLE \"user\" ADD COLUMN email text;
+             CREATE SCHEMA audit; CREATE TABLE audit.event (id integer)",
         )
         .await
         .unwrap();
@@ -74,7 +75,11 @@ async fn drift_is_reported_one_line_each_with_exit_1() {
         .unwrap()
         .lines()
         .collect();
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines.contains(&"schema audit: not expected (added by hand?)"),
+        "objects outside public are drift too: {lines:?}"
+    );
     assert!(
         lines
             .iter()
@@ -218,4 +223,36 @@ async fn migrations_replay_to_schema_sql_and_schema_json_is_current() {
     table.columns.push(extra);
     let refused = xtask::migrations::verdict(&found).unwrap_err();
     assert!(refused.contains("added_to_schema_sql"), "{refused}");
+}
+
+/// An object schema.sql creates outside what reset drops (here a schema of its own): a second
+/// reset refuses in one line, changing nothing, instead of failing on the server's words.
+#[tokio::test(flavor = "multi_thread")]
+async fn reset_refuses_in_one_line_an_object_it_cannot_drop_changing_nothing() {
+    let test = TestDb::empty().await;
+    let schema = format!(
+        "{}\nCREATE SCHEMA audit;\nCREATE TABLE audit.event (id integer PRIMARY KEY);",
+        bottles::SCHEMA
+    );
+    let mut client = test.client().await;
+    bottles::reset_with_schema(&mut client, &schema)
+        .await
+        .expect("the first reset creates it");
+    let rows = "INSERT INTO audit.event VALUES (1); INSERT INTO \"user\" (name) VALUES ('Nick')";
+    client.batch_execute(rows).await.unwrap();
+    let err = bottles::reset_with_schema(&mut client, &schema)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, bottles::Error::NotDropped(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "reset changed nothing: schema.sql creates what is already there (schema \"audit\" already exists (SQLSTATE 42P06))"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains('\n'), "{text}");
+    let kept = "SELECT (SELECT count(*) FROM audit.event), (SELECT count(*) FROM \"user\")";
+    let row = client.query_one(kept, &[]).await.unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (1, 1));
 }

@@ -31,6 +31,13 @@ pub enum PlanError {
     /// An object the catalog does not model comes or goes.
     #[error("cannot plan {0}: {kinds} not supported; write this migration by hand", kinds = kinds(.0))]
     Unsupported(String),
+    /// An object the catalog does not model changes its definition (a function's body, a
+    /// trigger, a policy's expression).
+    #[error(
+        "cannot plan {0}: its definition changes, and {kinds} not supported; write this migration by hand",
+        kinds = kinds(.0)
+    )]
+    UnsupportedChange(String),
     /// The plan would delete data, and that was not allowed.
     #[error("dropping {object} deletes data: rerun with --allow-destructive if that is meant")]
     Destructive {
@@ -52,7 +59,7 @@ pub enum PlanError {
 
 /// "triggers are" for "trigger message_audit on message".
 fn kinds(object: &str) -> &'static str {
-    const KINDS: [(&str, &str); 21] = [
+    const KINDS: [(&str, &str); 22] = [
         ("trigger ", "triggers are"),
         ("function ", "functions are"),
         ("procedure ", "procedures are"),
@@ -74,6 +81,7 @@ fn kinds(object: &str) -> &'static str {
         ("statistics ", "extended statistics are"),
         ("collation ", "collations are"),
         ("operator ", "operators are"),
+        ("schema ", "objects outside the public schema are"),
     ];
     KINDS
         .iter()
