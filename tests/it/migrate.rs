@@ -1,6 +1,8 @@
 //! `bottles migrate`: the migrations built into the binary on a real database, and the drift
 //! check.
 
+mod recovery;
+
 use std::process::Stdio;
 
 use crate::helpers::{TestDb, assert_one_line_error, bottles, bottles_command, stderr, stdout};
