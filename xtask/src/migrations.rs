@@ -6,8 +6,11 @@
 //! takes the first to the second as the next file; `--check` fails while they differ.
 //!
 //! `new` also writes `migrations/schema.json`, the catalog the migrations produce, which the
-//! binaries carry for `bottles migrate check` (drift) on hosts with no server binaries.
+//! binaries carry for `bottles migrate check` (drift) on hosts with no server binaries, and
+//! `migrations/versions.json`, the catalog after each earlier file, which `bottles migrate
+//! baseline` compares a database made before migrations with.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use bottles_core::migrate::{MigrateOptions, MigrationSet, migrate};
@@ -38,10 +41,35 @@ fn snapshot_path() -> PathBuf {
     migrations_dir().join("schema.json")
 }
 
-fn write_snapshot(catalog: &Catalog) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(catalog).map_err(|err| err.to_string())? + "\n";
-    let path = snapshot_path();
-    std::fs::write(&path, text).map_err(|err| format!("{}: {err}", path.display()))
+fn versions_path() -> PathBuf {
+    migrations_dir().join("versions.json")
+}
+
+/// `schema.json`, the latest schema, and `versions.json`, each earlier file's (label → catalog).
+fn write_snapshots(latest: &Catalog, earlier: &[(String, Catalog)]) -> Result<(), String> {
+    let earlier: BTreeMap<&str, &Catalog> = earlier.iter().map(|(l, c)| (l.as_str(), c)).collect();
+    for (path, text) in [
+        (snapshot_path(), serde_json::to_string_pretty(latest)),
+        (versions_path(), serde_json::to_string_pretty(&earlier)),
+    ] {
+        let text = text.map_err(|err| err.to_string())? + "\n";
+        std::fs::write(&path, text).map_err(|err| format!("{}: {err}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Whether `versions.json` holds exactly `earlier`.
+fn versions_current(earlier: &[(String, Catalog)]) -> bool {
+    let text = std::fs::read_to_string(versions_path()).unwrap_or_default();
+    let Ok(stored) = serde_json::from_str::<BTreeMap<String, Catalog>>(&text) else {
+        return false;
+    };
+    stored.len() == earlier.len()
+        && earlier.iter().all(|(label, catalog)| {
+            stored
+                .get(label)
+                .is_some_and(|s| differences(catalog, s).is_empty())
+        })
 }
 
 /// `migrations/*.sql` as (file name, text), in name order.
@@ -65,6 +93,9 @@ fn files() -> Result<Vec<(String, String)>, String> {
 pub struct Replayed {
     /// What replaying `migrations/` in order gives.
     pub replayed: Catalog,
+    /// The schema after each file, by label (`0001_baseline`), in order: the last is
+    /// `replayed`.
+    pub versions: Vec<(String, Catalog)>,
     /// What loading `schema.sql` gives.
     pub declared: Catalog,
     /// The files.
@@ -86,13 +117,20 @@ pub async fn replay(replayed_url: &str, declared_url: &str) -> Result<Replayed, 
     let db = bottles_core::Database::open(Some(replayed_url))
         .await
         .map_err(|err| err.to_string())?;
-    migrate(&db, &set, &MigrateOptions::default())
-        .await
-        .map_err(|err| format!("replaying migrations/: {err}"))?;
-    let client = db.client().await.map_err(|err| err.to_string())?;
-    let replayed = bottles_schema::catalog::read(&client)
-        .await
-        .map_err(|err| err.to_string())?;
+    // One file at a time (files are named in version order), the schema read after each.
+    let mut versions = Vec::new();
+    for (count, migration) in set.iter().enumerate() {
+        let first = MigrationSet::from_files(&borrowed[..=count]).map_err(|err| err.to_string())?;
+        migrate(&db, &first, &MigrateOptions::default())
+            .await
+            .map_err(|err| format!("replaying migrations/: {err}"))?;
+        let client = db.client().await.map_err(|err| err.to_string())?;
+        let catalog = bottles_schema::catalog::read(&client)
+            .await
+            .map_err(|err| err.to_string())?;
+        versions.push((migration.label(), catalog));
+    }
+    let replayed = versions.last().map(|(_, c)| c.clone()).unwrap_or_default();
     let (declared_client, connection) =
         tokio_postgres::connect(declared_url, tokio_postgres::NoTls)
             .await
@@ -107,6 +145,7 @@ pub async fn replay(replayed_url: &str, declared_url: &str) -> Result<Replayed, 
         .map_err(|err| err.to_string())?;
     Ok(Replayed {
         replayed,
+        versions,
         declared,
         set,
     })
@@ -136,6 +175,7 @@ fn check() -> Result<String, String> {
 pub fn verdict(found: &Replayed) -> Result<String, String> {
     let Replayed {
         replayed,
+        versions,
         declared,
         set,
     } = found;
@@ -146,6 +186,9 @@ pub fn verdict(found: &Replayed) -> Result<String, String> {
             .is_ok_and(|snapshot| differences(declared, &snapshot).is_empty());
         if !current {
             return Err("migrations/schema.json is missing or stale; run `cargo xtask migrations new NAME` (it rewrites it)".into());
+        }
+        if !versions_current(&versions[..versions.len().saturating_sub(1)]) {
+            return Err("migrations/versions.json is missing or stale; run `cargo xtask migrations new NAME` (it rewrites it)".into());
         }
         let files = match set.len() {
             1 => "1 file".to_string(),
@@ -174,6 +217,7 @@ fn new(name: &str, allow_destructive: bool) -> Result<String, String> {
     }
     let Replayed {
         replayed,
+        versions,
         declared,
         set,
     } = catalogs()?;
@@ -182,7 +226,12 @@ fn new(name: &str, allow_destructive: bool) -> Result<String, String> {
         ..PlanOptions::default()
     };
     let planned = plan(&replayed, &declared, &options).map_err(|err| err.to_string())?;
-    write_snapshot(&declared)?;
+    // With a new file, every file so far is an earlier version; without, all but the last.
+    let earlier = match planned.is_empty() {
+        true => &versions[..versions.len().saturating_sub(1)],
+        false => &versions[..],
+    };
+    write_snapshots(&declared, earlier)?;
     if planned.is_empty() {
         return Ok("nothing to do: migrations/ already produce schema.sql's schema (schema.json rewritten)".into());
     }

@@ -71,6 +71,17 @@ pub enum MigrateAction {
     Check,
     /// Settle a no-transaction migration that stopped half-way, once finished or undone by hand
     Resolve(ResolveArgs),
+    /// Adopt a database whose tables were made before migrations: record the files up to the
+    /// version whose schema it has (checked like `check`), so `bottles migrate` goes on from there
+    Baseline(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The version the database is at (3 or 0003); by default the earliest whose schema it has.
+    /// Refused unless its schema is exactly that version's
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<u32>,
 }
 
 #[derive(Debug, Args)]

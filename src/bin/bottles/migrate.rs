@@ -12,7 +12,7 @@ use bottles_core::migrate::{
 };
 
 use crate::Failed;
-use crate::args::{MigrateAction, MigrateArgs, ResolveArgs};
+use crate::args::{BaselineArgs, MigrateAction, MigrateArgs, ResolveArgs};
 
 /// `migrate check`'s exit code while files are pending: not drift, and not an error.
 pub const PENDING: u8 = 3;
@@ -25,6 +25,7 @@ pub async fn run(db: &Database, args: &MigrateArgs) -> Result<String, Failed> {
         Some(MigrateAction::Status) => status(db, set).await,
         Some(MigrateAction::Check) => check(db, set).await,
         Some(MigrateAction::Resolve(resolve)) => resolved(db, set, resolve, args.lock_wait).await,
+        Some(MigrateAction::Baseline(baseline)) => adopt(db, set, baseline, args.lock_wait).await,
         None => apply(db, set, args).await,
     }
 }
@@ -224,4 +225,43 @@ async fn resolved(
             format!("resolve: {label} forgotten (undone by hand); `bottles migrate` runs it again")
         }
     })
+}
+
+async fn adopt(
+    db: &Database,
+    set: &MigrationSet,
+    args: &BaselineArgs,
+    lock_wait: Duration,
+) -> Result<String, Failed> {
+    let schemas = bottles::schemas();
+    let done = migrate::baseline(db, set, &schemas, args.version, lock_wait, show_progress)
+        .await
+        .map_err(|err| Failed::from(err.to_string()))?;
+    let label = |version: u32| {
+        set.get(version)
+            .map_or(format!("{version:04}"), |m| m.label())
+    };
+    let at = label(done.version);
+    let mut line = format!("baseline: the live schema is that of {at}: recorded ");
+    let first = set.iter().next().map_or(done.version, |m| m.version);
+    line.push_str(&match done.version == first {
+        true => format!("{at} as applied"),
+        false => format!("{} to {at} as applied", label(first)),
+    });
+    let pending: Vec<String> = done.pending.iter().map(|v| label(*v)).collect();
+    line.push_str(&match pending.len() {
+        0 => "; nothing pending".to_string(),
+        n => format!(
+            "; {n} pending ({}): run `bottles migrate`",
+            pending.join(", ")
+        ),
+    });
+    if !done.same_schema.is_empty() {
+        let same: Vec<String> = done.same_schema.iter().map(|v| label(*v)).collect();
+        line.push_str(&format!(
+            " ({} change no schema, so the database may have them or not: they stay pending)",
+            same.join(", ")
+        ));
+    }
+    Ok(line)
 }

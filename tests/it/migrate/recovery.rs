@@ -191,3 +191,81 @@ fn usage_errors_point_to_bottles_migrate_help() {
         assert_one_line_error(&err, "usage");
     }
 }
+
+/// A database whose tables were made before migrations (here by the first file's SQL, as
+/// schema.sql made them then), holding rows: `migrate` fails on them and names `baseline`,
+/// which records that version after checking the schema is exactly it; `migrate` goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_made_before_migrations_is_adopted_by_baseline() {
+    let set = bottles::migrations().unwrap();
+    let first = set.iter().next().unwrap();
+    let (test, other) = tokio::join!(TestDb::empty(), TestDb::empty());
+    let url = Some(test.url.as_str());
+    let rows = "INSERT INTO \"user\" (name) VALUES ('Nick'), ('Eli');
+                INSERT INTO message (content, user_id) VALUES ('99 bottles', 1)";
+    for db in [&test, &other] {
+        let client = db.client().await;
+        client.batch_execute(&first.sql).await.unwrap();
+        client.batch_execute(rows).await.unwrap();
+    }
+    let failed = bottles(url, &["migrate"]);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(
+        stderr(&failed).contains("adopt it with `bottles migrate baseline`"),
+        "{}",
+        stderr(&failed)
+    );
+
+    let adopted = bottles(url, &["migrate", "baseline"]);
+    assert!(adopted.status.success(), "{}", stderr(&adopted));
+    let label = first.label();
+    assert!(
+        stdout(&adopted).starts_with(&format!(
+            "baseline: the live schema is that of {label}: recorded {label} as applied"
+        )),
+        "{}",
+        stdout(&adopted)
+    );
+    let again = bottles(url, &["migrate", "baseline"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("the database has a migration history already (1 file(s)"));
+    let migrated = bottles(url, &["migrate"]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    assert_eq!(stdout(&migrated).lines().count(), set.len() - 1);
+    let check = bottles(url, &["migrate", "check"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert_eq!(test.counts().await, (2, 1), "every row kept");
+
+    // A schema that is no version's is refused, naming what differs, and nothing recorded.
+    let client = other.client().await;
+    client
+        .batch_execute("ALTER TABLE \"user\" ADD COLUMN email text")
+        .await
+        .unwrap();
+    let refused = bottles(Some(&other.url), &["migrate", "baseline"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert!(
+        err.starts_with(&format!(
+            "error: the live schema is not that of any version of the migrations; the closest, \
+             {label}, differs in 1 place(s): column \"user\".email: not expected (added by hand?)"
+        )),
+        "{err}"
+    );
+    assert_one_line_error(&err, "baseline refused");
+    let version = format!("{}", first.version);
+    let refused = bottles(
+        Some(&other.url),
+        &["migrate", "baseline", "--version", &version],
+    );
+    assert!(
+        stderr(&refused).starts_with(&format!(
+            "error: the live schema is not that of {label}, in 1 place(s): column \"user\".email"
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    let history = "SELECT to_regclass('bottles_migrations') IS NULL";
+    let row = client.query_one(history, &[]).await.unwrap();
+    assert!(row.get::<_, bool>(0), "no history written");
+}
