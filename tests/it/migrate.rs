@@ -213,48 +213,81 @@ async fn a_changed_or_unknown_history_is_refused_in_one_line_changing_nothing() 
 #[tokio::test(flavor = "multi_thread")]
 async fn migrations_replay_to_schema_sql_and_schema_json_is_current() {
     let (replayed, declared) = tokio::join!(TestDb::empty(), TestDb::empty());
-    let mut found = xtask::migrations::replay(&replayed.url, &declared.url)
+    let found = xtask::migrations::replay(&replayed.url, &declared.url)
         .await
         .unwrap_or_else(|err| panic!("{err}"));
     let verdict = xtask::migrations::verdict(&found);
     assert!(verdict.is_ok(), "{}", verdict.unwrap_err());
-    // The check can fail: schema.sql with a column the files do not add.
-    let table = &mut found.declared.tables[0];
-    let mut extra = table.columns[0].clone();
-    extra.name = "added_to_schema_sql".into();
-    table.columns.push(extra);
-    let refused = xtask::migrations::verdict(&found).unwrap_err();
-    assert!(refused.contains("added_to_schema_sql"), "{refused}");
+    assert_refused_saying_what_differs(&found);
 }
 
-/// An object schema.sql creates outside what reset drops (here a schema of its own): a second
-/// reset refuses in one line, changing nothing, instead of failing on the server's words.
-#[tokio::test(flavor = "multi_thread")]
-async fn reset_refuses_in_one_line_an_object_it_cannot_drop_changing_nothing() {
-    let test = TestDb::empty().await;
-    let schema = format!(
-        "{}\nCREATE SCHEMA audit;\nCREATE TABLE audit.event (id integer PRIMARY KEY);",
-        bottles::SCHEMA
+/// The check fails, saying which side changed and what to run.
+fn assert_refused_saying_what_differs(found: &xtask::migrations::Replayed) {
+    let refused = |changed: &xtask::migrations::Replayed| {
+        let refusal = xtask::migrations::verdict(changed).unwrap_err();
+        assert!(!refusal.contains('\n'), "{refusal}");
+        refusal
+    };
+    // Tables named as SQL names them ("user" quoted): what the messages say.
+    let named = |table: &str| match table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        true if table != "user" => table.to_string(),
+        _ => format!("\"{table}\""),
+    };
+    let extra = |catalog: &mut bottles::migrate::Catalog| {
+        let table = &mut catalog.tables[0];
+        let mut column = table.columns[0].clone();
+        column.name = "added".into();
+        table.columns.push(column);
+        format!("column {}.added", named(&table.name))
+    };
+    // schema.sql gained a column.
+    let mut changed = found.clone();
+    let column = extra(&mut changed.declared);
+    assert_eq!(
+        refused(&changed),
+        format!(
+            "schema.sql changed without a migration ({column}: in schema.sql, not made by \
+             migrations/); run `cargo xtask migrations new NAME`"
+        )
     );
-    let mut client = test.client().await;
-    bottles::reset_with_schema(&mut client, &schema)
-        .await
-        .expect("the first reset creates it");
-    let rows = "INSERT INTO audit.event VALUES (1); INSERT INTO \"user\" (name) VALUES ('Nick')";
-    client.batch_execute(rows).await.unwrap();
-    let err = bottles::reset_with_schema(&mut client, &schema)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, bottles::Error::NotDropped(_)), "{err:?}");
-    let text = err.to_string();
+    // schema.sql lost one: a drop, or half a rename.
+    let mut changed = found.clone();
+    let table = &mut changed.declared.tables[0];
+    let gone = table.columns.pop().unwrap();
+    let column = format!("column {}.{}", named(&table.name), gone.name);
+    let refusal = refused(&changed);
     assert!(
-        text.starts_with(
-            "reset changed nothing: schema.sql creates what is already there (schema \"audit\" already exists (SQLSTATE 42P06))"
-        ),
-        "{text}"
+        refusal.starts_with(&format!(
+            "schema.sql changed without a migration ({column}: made by migrations/, not in \
+             schema.sql); run `cargo xtask migrations new NAME --allow-destructive` if the drop \
+             is meant; a rename reads as a drop and an add"
+        )),
+        "{refusal}"
     );
-    assert!(!text.contains('\n'), "{text}");
-    let kept = "SELECT (SELECT count(*) FROM audit.event), (SELECT count(*) FROM \"user\")";
-    let row = client.query_one(kept, &[]).await.unwrap();
-    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (1, 1));
+    // The files give another schema than schema.json recorded: an applied file was edited.
+    let mut changed = found.clone();
+    extra(&mut changed.replayed);
+    let refusal = refused(&changed);
+    assert!(
+        refusal.starts_with("migrations/ no longer produce the schema recorded in schema.json")
+            && refusal.contains("was a migration file edited or removed?"),
+        "{refusal}"
+    );
+    // What the planner cannot write: by hand, not `migrations new`.
+    let mut changed = found.clone();
+    changed
+        .declared
+        .unsupported
+        .push(bottles::migrate::Unsupported {
+            name: "function audit()".into(),
+            definition: "CREATE FUNCTION audit() …".into(),
+            table: None,
+        });
+    assert_eq!(
+        refused(&changed),
+        "schema.sql changed without a migration (function audit(): in schema.sql, not made by \
+         migrations/); cannot plan function audit(): functions are not supported; write this \
+         migration by hand, then run `cargo xtask migrations snapshot` (`migrations new` cannot \
+         plan it)"
+    );
 }

@@ -19,7 +19,7 @@ pub use apply::{
     Applied, MigrateOptions, MigrateReport, Status, migrate, migrate_with_progress, status,
 };
 /// The schema model a drift check compares against (see [`check`]).
-pub use bottles_schema::{Catalog, Difference, teardown};
+pub use bottles_schema::{Catalog, Difference, Unsupported, teardown};
 pub use drift::{Checked, check, live_schema};
 pub use error::{MigrateError, StoppedAt};
 pub use files::{Migration, MigrationSet, NO_TRANSACTION_HEADER};
