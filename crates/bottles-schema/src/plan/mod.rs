@@ -12,6 +12,7 @@ mod columns;
 mod constraints;
 mod indexes;
 mod objects;
+mod render;
 mod tables;
 mod teardown;
 mod types;
@@ -21,6 +22,7 @@ pub use teardown::teardown;
 pub use types::{Hazard, Plan, PlanError, PlanOptions, Step};
 
 use crate::catalog::{Catalog, Unsupported};
+use crate::ident::ident;
 
 /// Plans the migration that turns a database whose schema is `from` into one whose schema is
 /// `to`. Refused, naming the object: something of [`Catalog::unsupported`] that comes, goes or
@@ -51,12 +53,37 @@ pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Result<Plan,
     if !options.allow_destructive && !b.destructive.is_empty() {
         return Err(PlanError::Destructive {
             object: b.destructive.join(", "),
+            rename: renamed_to(from, to),
         });
     }
     Ok(Plan {
         steps: b.steps,
         lock_timeout: options.lock_timeout,
     })
+}
+
+/// A column added to a table that also loses one, or a table added while one goes: what a
+/// rename, which reads as a drop and an add, may have been.
+fn renamed_to(from: &Catalog, to: &Catalog) -> Option<String> {
+    for table in &to.tables {
+        let Some(old) = from.table(&table.name) else {
+            continue;
+        };
+        let gone = old.columns.iter().any(|c| table.column(&c.name).is_none());
+        let added = table.columns.iter().find(|c| old.column(&c.name).is_none());
+        if let (true, Some(added)) = (gone, added) {
+            return Some(format!(
+                "column {}.{}",
+                ident(&table.name),
+                ident(&added.name)
+            ));
+        }
+    }
+    let gone = from.tables.iter().any(|t| to.table(&t.name).is_none());
+    let added = to.tables.iter().find(|t| from.table(&t.name).is_none());
+    added
+        .filter(|_| gone)
+        .map(|t| format!("table {}", ident(&t.name)))
 }
 
 /// The first object the catalog does not model that comes, goes or changes.
