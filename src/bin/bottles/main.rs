@@ -4,6 +4,7 @@
 
 mod args;
 mod cells;
+mod failed;
 mod migrate;
 mod progress;
 mod report;
@@ -18,6 +19,7 @@ use clap::{CommandFactory, FromArgMatches};
 use serde::Serialize;
 
 use args::{Cli, Command};
+use failed::Failed;
 use progress::seed_showing_progress;
 
 /// Exit status for Ctrl-C, by shell convention 128 + SIGINT.
@@ -66,19 +68,6 @@ fn main() -> ExitCode {
             say("bottles: interrupted");
             ExitCode::from(INTERRUPTED)
         }
-    }
-}
-
-/// A command that failed: its line, and the exit code (1 unless a subcommand documents
-/// another).
-pub struct Failed {
-    pub message: String,
-    pub code: u8,
-}
-
-impl From<String> for Failed {
-    fn from(message: String) -> Self {
-        Self { message, code: 1 }
     }
 }
 

@@ -11,8 +11,8 @@ use bottles_core::migrate::{
     self, Checked, MigrateOptions, MigrationSet, Progress, Resolution, Status,
 };
 
-use crate::Failed;
 use crate::args::{BaselineArgs, MigrateAction, MigrateArgs, ResolveArgs};
+use crate::failed::Failed;
 
 /// `migrate check`'s exit code while files are pending: not drift, and not an error.
 pub const PENDING: u8 = 3;
