@@ -16,8 +16,11 @@ CREATE TABLE IF NOT EXISTS bottles_migrations (
 );
 
 --! add_progress_column
--- A history table made before statements_done existed.
-ALTER TABLE bottles_migrations ADD COLUMN IF NOT EXISTS statements_done integer;
+-- A history table made before statements_done existed. Checked first: ALTER TABLE needs the
+-- table's owner even when the column is there, and a deploy role need not be.
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'bottles_migrations'::regclass
+    AND attname = 'statements_done' AND NOT attisdropped)
+THEN ALTER TABLE bottles_migrations ADD COLUMN statements_done integer; END IF; END $$;
 
 --! exists
 SELECT to_regclass('bottles_migrations') IS NOT NULL;

@@ -9,6 +9,7 @@ use bottles_core::{Database, Error, PoolOptions};
 
 use crate::{
     COLUMN, INDEX, TABLE, WAIT, apply, history, one_line, open, scratch, set, snapshot, sql,
+    versions,
 };
 
 /// Three statements outside a transaction; the second fails until column `author` exists.
@@ -288,4 +289,32 @@ async fn progress_names_each_file_and_statement_as_it_starts() {
             "applied 0002_two_indexes",
         ]
     );
+}
+
+/// A history table from before `statements_done`: read as it is (status, before any deploy),
+/// then given the column by the next deploy.
+#[tokio::test]
+async fn an_older_history_table_is_read_then_brought_up_to_date() {
+    let db = scratch();
+    let (url, database) = (db.url(), open(db.url()).await);
+    let files = set(&[TABLE, COLUMN]);
+    let table = &files.get(1).unwrap();
+    sql(url, TABLE.1);
+    sql(
+        url,
+        &format!(
+            "CREATE TABLE bottles_migrations (version integer PRIMARY KEY, name text NOT NULL, \
+             checksum text NOT NULL, state text NOT NULL CHECK (state IN ('running', 'done')), \
+             applied_at timestamptz, duration_ms bigint);
+             INSERT INTO bottles_migrations VALUES (1, 'note', '{}', 'done', now(), 3)",
+            table.checksum
+        ),
+    );
+    let status = migrate::status(&database, &files).await.unwrap();
+    assert_eq!(status.applied[0].statements_done, None);
+    assert_eq!(status.pending, [(2, "note_author".to_string())]);
+    assert_eq!(versions(&apply(&database, &files).await.unwrap()), [2]);
+    let column = "SELECT count(*) FROM pg_attribute WHERE attrelid = 'bottles_migrations'::regclass \
+                  AND attname = 'statements_done'";
+    assert_eq!(sql(url, column), "1");
 }
