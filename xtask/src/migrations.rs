@@ -110,7 +110,8 @@ fn mismatch(found: &Replayed, snapshot: Option<&Catalog>) -> String {
             return format!(
                 "migrations/ no longer produce the schema recorded in schema.json, which \
                  schema.sql still has ({lines}): was a migration file edited or removed? A file \
-                 applied anywhere must not change: restore it, and put the change in a new file"
+                 applied anywhere must not change: restore it, and put the change in a new file \
+                 (one applied nowhere yet may be fixed, then `cargo xtask migrations snapshot`)"
             );
         }
         (false, true) => "schema.sql changed without a migration",
