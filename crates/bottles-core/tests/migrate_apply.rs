@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use bottles_core::migrate::{
-    self, MigrateError, MigrateOptions, MigrateReport, MigrationSet, Resolution, record_all_applied,
+    self, MigrateError, MigrateOptions, MigrateReport, MigrationSet, record_all_applied,
 };
 use bottles_core::{Database, Error};
 use throwaway_pg::{LocalBouncer, LocalServer, ScratchDatabase, psql};
@@ -285,68 +285,6 @@ async fn a_changed_file_is_refused_and_nothing_changes() {
         Some(expected)
     );
     assert_eq!(snapshot(url), before, "nor was the index of 0003 built");
-}
-
-#[tokio::test]
-async fn an_unknown_version_and_a_half_applied_file_are_refused() {
-    let db = scratch();
-    let (url, database) = (db.url(), open(db.url()).await);
-    apply(&database, &set(&[TABLE, COLUMN])).await.unwrap();
-    let before = snapshot(url);
-    let err = apply(&database, &set(&[TABLE])).await.unwrap_err();
-    assert_eq!(
-        one_line(&err),
-        "the database has migration 0002_note_author, which this binary does not have: deploy a newer binary"
-    );
-    assert_eq!(snapshot(url), before);
-
-    // Outside a transaction the first index stays when the second fails.
-    let indexes = "-- bottles: no-transaction\n\
-        CREATE INDEX CONCURRENTLY IF NOT EXISTS note_body_idx ON note (body);\n\
-        CREATE INDEX CONCURRENTLY note_missing_idx ON note (missing);\n";
-    let files = set(&[TABLE, COLUMN, ("0003_note_indexes.sql", indexes)]);
-    let err = apply(&database, &files).await.unwrap_err();
-    assert_eq!(
-        one_line(&err),
-        "migration 0003_note_indexes failed at statement 2 of 2 (CREATE INDEX CONCURRENTLY \
-         note_missing_idx ON note (missing)): column \"missing\" does not exist (SQLSTATE 42703); \
-         it runs outside a transaction, so the statements before it stay applied, and that one \
-         may have finished too, or left an INVALID index (DROP INDEX CONCURRENTLY it); finish \
-         the file by hand, then run `bottles migrate resolve 3 --applied`, or undo what it did, \
-         then run `bottles migrate resolve 3 --rolled-back` to have it run again"
-    );
-    assert_eq!(
-        history(url).lines().last(),
-        Some("3|note_indexes|running|f")
-    );
-    let exists = "SELECT to_regclass('note_body_idx') IS NOT NULL";
-    assert_eq!(sql(url, exists), "t");
-
-    let fixed = indexes.replace("(missing)", "(author)");
-    let files = set(&[TABLE, COLUMN, ("0003_note_indexes.sql", &fixed)]);
-    let before = snapshot(url);
-    let err = apply(&database, &files).await.unwrap_err();
-    assert!(matches!(
-        err,
-        Error::Migrate(MigrateError::HalfApplied { version: 3, .. })
-    ));
-    // The file is not the one that ran (it was fixed since): no statement of it is named.
-    assert!(
-        one_line(&err).starts_with(
-            "migration 0003_note_indexes stopped half-way: it runs outside a transaction, so \
-             what it did stays; finish the file by hand"
-        ),
-        "{err}"
-    );
-    assert_eq!(snapshot(url), before);
-
-    // What the message says to do: undo what it did, say so, and the rerun applies the file.
-    sql(url, "DROP INDEX note_body_idx");
-    let resolved = migrate::resolve(&database, &files, 3, Resolution::RolledBack, WAIT, |_| {});
-    resolved.await.unwrap();
-    let rerun = apply(&database, &files).await.unwrap();
-    assert_eq!(versions(&rerun), [3]);
-    assert_eq!(history(url).lines().last(), Some("3|note_indexes|done|t"));
 }
 
 #[tokio::test]
