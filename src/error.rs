@@ -24,6 +24,14 @@ pub enum Error {
     #[error("invalid seed size: {0}")]
     InvalidPlan(String),
 
+    /// `reset` met an object `schema.sql` creates that is already there and that reset does not
+    /// drop (a schema other than public, a function): nothing changed.
+    #[error(
+        "reset changed nothing: schema.sql creates what is already there ({}), and reset drops only the tables, views, sequences and enum types of public that schema.sql declares; drop it by hand (or create it with IF NOT EXISTS / OR REPLACE in schema.sql), then rerun",
+        bottles_core::message(.0)
+    )]
+    NotDropped(#[source] tokio_postgres::Error),
+
     /// The tables do not exist: the database has not been reset yet.
     #[error("the tables \"user\" and message do not exist yet")]
     MissingTables(#[source] tokio_postgres::Error),
@@ -47,7 +55,7 @@ impl Error {
     pub fn code(&self) -> Option<&SqlState> {
         match self {
             Error::Database(err) => err.code(),
-            Error::MissingTables(source) => source.code(),
+            Error::MissingTables(source) | Error::NotDropped(source) => source.code(),
             Error::AlreadySeeded { .. } | Error::InvalidPlan(_) => None,
         }
     }

@@ -55,7 +55,7 @@ pub use idempotency::{Answer, KEY_LIFETIME, write_once};
 pub use load::{
     UserWithMessages, user_by_id_with_messages, user_by_name_with_messages, users_with_messages,
 };
-pub use migrations::{expected_schema, migrations};
+pub use migrations::{expected_schema, migrations, schemas};
 pub use reset::{ResetReport, reset, reset_with_schema};
 pub use seed::{SeedPlan, SeedProgress, SeedReport, seed, seed_with_progress};
 pub use statements::{SCHEMA, STATEMENTS, statement_text};

@@ -3,6 +3,7 @@
 
 use bottles_core::migrate::{forget_history, record_all_applied, teardown};
 use serde::Serialize;
+use tokio_postgres::error::SqlState;
 
 use crate::Client;
 use crate::error::{Error, Result};
@@ -46,10 +47,19 @@ async fn reset_with(client: &mut Client, schema: &str, record: bool) -> Result<R
         .batch_execute(&teardown(declared))
         .await
         .map_err(failed("reset"))?;
-    transaction
-        .batch_execute(schema)
-        .await
-        .map_err(failed("reset"))?;
+    transaction.batch_execute(schema).await.map_err(|err| {
+        // Objects the teardown cannot drop, since the catalog does not model them.
+        let duplicate = [
+            SqlState::DUPLICATE_SCHEMA,
+            SqlState::DUPLICATE_FUNCTION,
+            SqlState::DUPLICATE_OBJECT,
+            SqlState::DUPLICATE_TABLE,
+        ];
+        match err.code() {
+            Some(code) if duplicate.contains(code) => Error::NotDropped(err),
+            _ => failed("reset")(err),
+        }
+    })?;
     match record {
         true => record_all_applied(&transaction, set).await?,
         false => forget_history(&transaction).await?,

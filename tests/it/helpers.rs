@@ -79,20 +79,62 @@ impl TestDb {
         self.db.client().await.expect("a pooled connection")
     }
 
-    /// message's constraints and indexes as the catalog defines them, sorted.
+    /// message's constraints and indexes as the server has them now, sorted.
     pub async fn message_keys(&self) -> Vec<String> {
         let sql = "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint \
                    WHERE conrelid = 'message'::regclass \
-                   UNION ALL SELECT indexdef FROM pg_indexes WHERE tablename = 'message' \
-                   ORDER BY 1";
+                   UNION ALL SELECT indexdef FROM pg_indexes WHERE tablename = 'message'";
         let rows = self.client().await.query(sql, &[]).await.unwrap();
-        rows.iter().map(|row| row.get(0)).collect()
+        let mut keys: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+        keys.sort();
+        keys
+    }
+
+    /// The tables of the public schema now, but the migration history, sorted.
+    pub async fn tables(&self) -> Vec<String> {
+        let sql = "SELECT tablename::text FROM pg_tables \
+                   WHERE schemaname = 'public' AND tablename <> 'bottles_migrations'";
+        let rows = self.client().await.query(sql, &[]).await.unwrap();
+        let mut tables: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+        tables.sort();
+        tables
     }
 
     /// (users, messages) in the tables now.
     pub async fn counts(&self) -> (i64, i64) {
         counts(&self.client().await).await
     }
+}
+
+/// message's constraints and indexes as `migrations/schema.json` (what schema.sql and the
+/// migrations built into the binary produce) declares them, in [`TestDb::message_keys`]'s form:
+/// the expectation follows a change to schema.sql instead of hard-coding today's.
+pub fn declared_message_keys() -> Vec<String> {
+    let message = bottles::expected_schema()
+        .table("message")
+        .expect("schema.sql declares message");
+    let mut keys = Vec::new();
+    for constraint in &message.constraints {
+        keys.push(format!("{} {}", constraint.name, constraint.definition));
+        keys.extend(constraint.index.clone());
+    }
+    keys.extend(message.indexes.iter().map(|index| index.definition.clone()));
+    keys.sort();
+    keys
+}
+
+/// The tables `migrations/schema.json` declares, by name, sorted.
+pub fn declared_tables() -> Vec<String> {
+    let tables = bottles::expected_schema().tables.iter();
+    let mut names: Vec<String> = tables.map(|table| table.name.clone()).collect();
+    names.sort();
+    names
+}
+
+/// The latest migration built into the binary: where `reset` records the database.
+pub fn latest_migration() -> String {
+    let set = bottles::migrations().expect("well-named migration files");
+    set.latest().expect("at least the baseline").label()
 }
 
 /// `bottles::reset`, then the notebook's seed, on one pooled connection of `db`.

@@ -1,6 +1,8 @@
 //! `bottles migrate`: the migrations built into the binary on a real database, and the drift
 //! check.
 
+mod recovery;
+
 use std::process::Stdio;
 
 use crate::helpers::{TestDb, assert_one_line_error, bottles, bottles_command, stderr, stdout};
@@ -64,7 +66,8 @@ async fn drift_is_reported_one_line_each_with_exit_1() {
     let client = test.client().await;
     client
         .batch_execute(
-            "CREATE INDEX by_hand ON message (content); ALTER TABLE \"user\" ADD COLUMN email text",
+            "CREATE INDEX by_hand ON message (content); ALTER TABLE \"user\" ADD COLUMN email text;
+             CREATE SCHEMA audit; CREATE TABLE audit.event (id integer)",
         )
         .await
         .unwrap();
@@ -74,7 +77,11 @@ async fn drift_is_reported_one_line_each_with_exit_1() {
         .unwrap()
         .lines()
         .collect();
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines.contains(&"schema audit: not expected (added by hand?)"),
+        "objects outside public are drift too: {lines:?}"
+    );
     assert!(
         lines
             .iter()
@@ -129,7 +136,9 @@ async fn four_migrate_processes_at_once_apply_each_file_once() {
         .await
         .unwrap();
     let rows: Vec<(i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    assert_eq!(rows, [(1, "done".to_string()), (2, "done".to_string())]);
+    let files = bottles::migrations().unwrap().iter();
+    let expected: Vec<(i32, String)> = files.map(|m| (m.version as i32, "done".into())).collect();
+    assert_eq!(rows, expected);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -196,4 +205,89 @@ async fn a_changed_or_unknown_history_is_refused_in_one_line_changing_nothing() 
         assert_eq!(history().await, before, "the history is untouched");
         assert_eq!(test.counts().await, (0, 0));
     }
+}
+
+/// What `cargo xtask migrations --check` checks, in `cargo test` as `codegen` checks codegen/:
+/// `migrations/` replayed give exactly `schema.sql`'s schema, and `migrations/schema.json` (what
+/// `bottles migrate check` compares with) is that schema.
+#[tokio::test(flavor = "multi_thread")]
+async fn migrations_replay_to_schema_sql_and_schema_json_is_current() {
+    let (replayed, declared) = tokio::join!(TestDb::empty(), TestDb::empty());
+    let found = xtask::migrations::replay(&replayed.url, &declared.url)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let verdict = xtask::migrations::verdict(&found);
+    assert!(verdict.is_ok(), "{}", verdict.unwrap_err());
+    assert_refused_saying_what_differs(&found);
+}
+
+/// The check fails, saying which side changed and what to run.
+fn assert_refused_saying_what_differs(found: &xtask::migrations::Replayed) {
+    let refused = |changed: &xtask::migrations::Replayed| {
+        let refusal = xtask::migrations::verdict(changed).unwrap_err();
+        assert!(!refusal.contains('\n'), "{refusal}");
+        refusal
+    };
+    // Tables named as SQL names them ("user" quoted): what the messages say.
+    let named = |table: &str| match table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        true if table != "user" => table.to_string(),
+        _ => format!("\"{table}\""),
+    };
+    let extra = |catalog: &mut bottles::migrate::Catalog| {
+        let table = &mut catalog.tables[0];
+        let mut column = table.columns[0].clone();
+        column.name = "added".into();
+        table.columns.push(column);
+        format!("column {}.added", named(&table.name))
+    };
+    // schema.sql gained a column.
+    let mut changed = found.clone();
+    let column = extra(&mut changed.declared);
+    assert_eq!(
+        refused(&changed),
+        format!(
+            "schema.sql changed without a migration ({column}: in schema.sql, not made by \
+             migrations/); run `cargo xtask migrations new NAME`"
+        )
+    );
+    // schema.sql lost one: a drop, or half a rename.
+    let mut changed = found.clone();
+    let table = &mut changed.declared.tables[0];
+    let gone = table.columns.pop().unwrap();
+    let column = format!("column {}.{}", named(&table.name), gone.name);
+    let refusal = refused(&changed);
+    assert!(
+        refusal.starts_with(&format!(
+            "schema.sql changed without a migration ({column}: made by migrations/, not in \
+             schema.sql); run `cargo xtask migrations new NAME --allow-destructive` if the drop \
+             is meant; a rename reads as a drop and an add"
+        )),
+        "{refusal}"
+    );
+    // The files give another schema than schema.json recorded: an applied file was edited.
+    let mut changed = found.clone();
+    extra(&mut changed.replayed);
+    let refusal = refused(&changed);
+    assert!(
+        refusal.starts_with("migrations/ no longer produce the schema recorded in schema.json")
+            && refusal.contains("was a migration file edited or removed?"),
+        "{refusal}"
+    );
+    // What the planner cannot write: by hand, not `migrations new`.
+    let mut changed = found.clone();
+    changed
+        .declared
+        .unsupported
+        .push(bottles::migrate::Unsupported {
+            name: "function audit()".into(),
+            definition: "CREATE FUNCTION audit() …".into(),
+            table: None,
+        });
+    assert_eq!(
+        refused(&changed),
+        "schema.sql changed without a migration (function audit(): in schema.sql, not made by \
+         migrations/); cannot plan function audit(): functions are not supported; write this \
+         migration by hand, then run `cargo xtask migrations snapshot` (`migrations new` cannot \
+         plan it)"
+    );
 }

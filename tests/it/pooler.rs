@@ -207,12 +207,11 @@ fn migrate_through_pgbouncer_applies_once_from_two_processes_and_then_checks_cle
     crate::migrate::migrate_at_once(&url, 2);
     let seed = bottles(Some(&url), &["seed"]);
     assert!(seed.status.success(), "{}", stderr(&seed));
+    let files = bottles::migrations().unwrap().len();
+    let checked = format!("check: the database has the schema of migrations/ ({files} files)");
     for (args, expected) in [
         (&["migrate"][..], "migrate: nothing to apply"),
-        (
-            &["migrate", "check"],
-            "check: the database has the schema of migrations/ (2 files)",
-        ),
+        (&["migrate", "check"], checked.as_str()),
     ] {
         let output = bottles(Some(&url), args);
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));

@@ -2,21 +2,15 @@
 
 use bottles::{SeedPlan, SeedProgress, UserWithMessages};
 
-use crate::helpers::{TestDb, bottles, counts, joined, messages_from, stderr, stdout};
-
-/// message's keys and indexes straight after `reset`, as schema.sql defines them.
-const SCHEMA_KEYS: [&str; 4] = [
-    "CREATE INDEX message_user_id_idx ON public.message USING btree (user_id, id)",
-    "CREATE UNIQUE INDEX message_pkey ON public.message USING btree (id)",
-    "message_pkey PRIMARY KEY (id)",
-    "message_user_id_fkey FOREIGN KEY (user_id) REFERENCES \"user\"(id) ON DELETE CASCADE",
-];
+use crate::helpers::{
+    TestDb, bottles, counts, declared_message_keys, joined, messages_from, stderr, stdout,
+};
 
 async fn seeded_with(plan: SeedPlan) -> (TestDb, Vec<SeedProgress>) {
     let test = TestDb::empty().await;
     let mut client = test.client().await;
     bottles::reset(&mut client).await.unwrap();
-    assert_eq!(test.message_keys().await, SCHEMA_KEYS);
+    assert_eq!(test.message_keys().await, declared_message_keys());
     let mut progress = Vec::new();
     let report = bottles::seed_with_progress(&mut client, &plan, |p| progress.push(p))
         .await
@@ -40,7 +34,7 @@ async fn seeding_25k_users_and_60k_messages_deals_them_in_turn() {
     let (test, progress) = seeded_with(SeedPlan::new(25_000, 60_000).unwrap()).await;
     assert_eq!(
         test.message_keys().await,
-        SCHEMA_KEYS,
+        declared_message_keys(),
         "rebuilt as they were"
     );
 
@@ -198,7 +192,7 @@ async fn one_pooled_connection_runs_the_pipeline_again_after_reset_replaced_the_
     assert_eq!(loads[2].3.len(), 33);
     assert_eq!(loads[3].3.len(), 10_000);
     assert_eq!(loads[3].0, (3, 30_000));
-    assert_eq!(test.message_keys().await, SCHEMA_KEYS);
+    assert_eq!(test.message_keys().await, declared_message_keys());
 }
 
 #[tokio::test]

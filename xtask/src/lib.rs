@@ -2,10 +2,15 @@
 //! `schema.sql` loaded into an empty database and writes its crate (`codegen/`), with the
 //! settings in the project's `cornucopia.toml` (the same file the plain `cornucopia` CLI
 //! reads). The projects: the notebook at the root, and `examples/todo`.
+//!
+//! Planning and checking `migrations/` ([`migrations`]) lives here too, so that `cargo test`
+//! checks them as it checks the generated crates.
 
 use std::path::{Path, PathBuf};
 
 use cornucopia::config::{Config, StaticFile};
+
+pub mod migrations;
 
 /// The repository root (this crate lives in `xtask/`).
 pub fn repo_root() -> PathBuf {

@@ -7,12 +7,11 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 mod bench;
-mod migrations;
 mod modules;
 
 const USAGE: &str =
     "usage: cargo xtask codegen [--check] [--cli] | cargo xtask bench [-- CRITERION ARGS]
-       | cargo xtask migrations new NAME [--allow-destructive] | cargo xtask migrations --check
+       | cargo xtask migrations new NAME [--allow-destructive] | snapshot | --check
        | cargo xtask modules [DIR]
 
   codegen          regenerate codegen/ from schema.sql and queries/ with the settings in
@@ -28,8 +27,12 @@ const USAGE: &str =
                    (both applied to scratch databases on a throwaway PostgreSQL) and write it
                    as the next migrations/NNNN_NAME.sql; destructive steps need
                    --allow-destructive
+  migrations snapshot
+                   rewrite migrations/schema.json and versions.json once migrations/ produce
+                   schema.sql's schema (after a migration written by hand)
   migrations --check
-                   fail unless migrations/ replayed give exactly schema.sql's schema
+                   fail unless migrations/ replayed give exactly schema.sql's schema and the
+                   snapshots are current (cargo xtask migrations --help for more)
   modules          fail if a crate of the workspace (at DIR, default this one) has a module
                    cycle: modules that refer to each other by crate::, super::, self:: paths";
 
@@ -39,7 +42,14 @@ fn main() -> ExitCode {
         return finish(bench::run(&args[1..]));
     }
     if args.first().map(String::as_str) == Some("migrations") {
-        return finish(migrations::run(&args[1..]));
+        return match xtask::migrations::run(&args[1..]) {
+            Err(xtask::migrations::Failure::Usage(usage)) => {
+                eprintln!("{usage}");
+                ExitCode::from(2)
+            }
+            Err(xtask::migrations::Failure::Failed(message)) => finish(Err(message)),
+            Ok(message) => finish(Ok(message)),
+        };
     }
     if args.first().map(String::as_str) == Some("modules") && args.len() <= 2 {
         return modules::run(&args[1..]);

@@ -1,132 +1,169 @@
-//! `cargo xtask migrations new NAME [--allow-destructive]` and `cargo xtask migrations --check`.
+//! `cargo xtask migrations new NAME [--allow-destructive]`, `snapshot` and `--check`.
 //!
 //! PostgreSQL itself is the parser: on a throwaway server, one scratch database gets every file
 //! of `migrations/` applied in order (as `bottles_core::migrate` applies them), another gets
 //! `schema.sql`, and their catalogs are compared (`bottles_schema`). `new` writes the plan that
 //! takes the first to the second as the next file; `--check` fails while they differ.
 //!
-//! `new` also writes `migrations/schema.json`, the catalog the migrations produce, which the
-//! binaries carry for `bottles migrate check` (drift) on hosts with no server binaries.
+//! `new` and `snapshot` also write `migrations/schema.json`, the catalog the migrations
+//! produce, which the binaries carry for `bottles migrate check` (drift) on hosts with no
+//! server binaries, and `migrations/versions.json`, the catalog after each earlier file, which
+//! `bottles migrate baseline` compares a database made before migrations with.
 
-use std::path::PathBuf;
+mod replay;
 
-use bottles_core::migrate::{MigrateOptions, MigrationSet, migrate};
-use bottles_schema::{Catalog, PlanOptions, differences, plan};
-use throwaway_pg::LocalServer;
+use bottles_schema::{
+    Catalog, Difference, DifferenceKind, PlanError, PlanOptions, differences, plan,
+};
 
-const USAGE: &str =
-    "usage: cargo xtask migrations new NAME [--allow-destructive] | cargo xtask migrations --check";
+pub use replay::{Replayed, replay};
+use replay::{catalogs, migrations_dir, stored_snapshot, versions_current, write_snapshots};
 
-pub fn run(args: &[String]) -> Result<String, String> {
+/// What `cargo xtask migrations --help` prints.
+pub const USAGE: &str = "\
+usage: cargo xtask migrations new NAME [--allow-destructive]
+       cargo xtask migrations snapshot
+       cargo xtask migrations --check
+
+  new NAME     plan the DDL from what migrations/ produce to what schema.sql produces (both
+               applied to scratch databases on a throwaway PostgreSQL), write it as the next
+               migrations/NNNN_NAME.sql, and rewrite schema.json and versions.json;
+               destructive steps need --allow-destructive
+  snapshot     rewrite migrations/schema.json and versions.json from migrations/, which must
+               already produce schema.sql's schema (after a migration written by hand)
+  --check      fail unless migrations/ replayed give exactly schema.sql's schema and the
+               snapshots are current (CI, and cargo test)";
+
+/// Why a command did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The command line is wrong: the message, to print as it is (exit 2).
+    Usage(String),
+    /// The command failed: one line (exit 1).
+    Failed(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Failed(message)
+    }
+}
+
+/// The command line after `migrations`.
+pub fn run(args: &[String]) -> Result<String, Failure> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["--check"] => check(),
-        ["new", name] => new(name, false),
+        ["-h" | "--help" | "help"] | ["new" | "snapshot", "-h" | "--help"] => Ok(USAGE.into()),
+        ["--check"] => Ok(check()?),
+        ["snapshot"] => Ok(snapshot()?),
+        ["new", name] => Ok(new(name, false)?),
         ["new", name, "--allow-destructive"] | ["new", "--allow-destructive", name] => {
-            new(name, true)
+            Ok(new(name, true)?)
         }
-        _ => Err(USAGE.into()),
+        _ => Err(Failure::Usage(format!(
+            "{USAGE}\n\n(see `cargo xtask migrations --help`)"
+        ))),
     }
-}
-
-fn migrations_dir() -> PathBuf {
-    xtask::repo_root().join("migrations")
-}
-
-fn snapshot_path() -> PathBuf {
-    migrations_dir().join("schema.json")
-}
-
-fn write_snapshot(catalog: &Catalog) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(catalog).map_err(|err| err.to_string())? + "\n";
-    let path = snapshot_path();
-    std::fs::write(&path, text).map_err(|err| format!("{}: {err}", path.display()))
-}
-
-/// `migrations/*.sql` as (file name, text), in name order.
-fn files() -> Result<Vec<(String, String)>, String> {
-    let dir = migrations_dir();
-    let entries = std::fs::read_dir(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
-    let mut files = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_some_and(|ext| ext == "sql") {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|err| format!("{}: {err}", path.display()))?;
-            files.push((entry.file_name().to_string_lossy().into_owned(), text));
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// The catalog `migrations/` produce and the one `schema.sql` produces, and the files.
-fn catalogs() -> Result<(Catalog, Catalog, MigrationSet), String> {
-    let files = files()?;
-    let borrowed: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let set = MigrationSet::from_files(&borrowed).map_err(|err| err.to_string())?;
-    let schema = std::fs::read_to_string(xtask::repo_root().join("schema.sql"))
-        .map_err(|err| format!("schema.sql: {err}"))?;
-    let server = LocalServer::start().map_err(|err| err.to_string())?;
-    for database in ["replayed", "declared"] {
-        server
-            .sql(&format!("CREATE DATABASE {database}"))
-            .map_err(|err| err.to_string())?;
-    }
-    let runtime = tokio::runtime::Runtime::new().map_err(|err| err.to_string())?;
-    let (replayed, declared) = runtime.block_on(async {
-        let db = bottles_core::Database::open(Some(&server.url_for("replayed")))
-            .await
-            .map_err(|err| err.to_string())?;
-        migrate(&db, &set, &MigrateOptions::default())
-            .await
-            .map_err(|err| format!("replaying migrations/: {err}"))?;
-        let client = db.client().await.map_err(|err| err.to_string())?;
-        let replayed = bottles_schema::catalog::read(&client)
-            .await
-            .map_err(|err| err.to_string())?;
-        let (declared_client, connection) =
-            tokio_postgres::connect(&server.url_for("declared"), tokio_postgres::NoTls)
-                .await
-                .map_err(|err| err.to_string())?;
-        tokio::spawn(connection);
-        declared_client
-            .batch_execute(&schema)
-            .await
-            .map_err(|err| format!("schema.sql: {}", bottles_core::message(&err)))?;
-        let declared = bottles_schema::catalog::read(&declared_client)
-            .await
-            .map_err(|err| err.to_string())?;
-        Ok::<_, String>((replayed, declared))
-    })?;
-    Ok((replayed, declared, set))
 }
 
 fn check() -> Result<String, String> {
-    let (replayed, declared, set) = catalogs()?;
-    let found = differences(&declared, &replayed);
-    if found.is_empty() {
-        let snapshot = std::fs::read_to_string(snapshot_path()).unwrap_or_default();
-        let current = serde_json::from_str::<Catalog>(&snapshot)
-            .is_ok_and(|snapshot| differences(&declared, &snapshot).is_empty());
-        if !current {
-            return Err("migrations/schema.json is missing or stale; run `cargo xtask migrations new NAME` (it rewrites it)".into());
+    verdict(&catalogs()?)
+}
+
+/// `--check`'s answer on what [`replay`] found: the files must produce `schema.sql`'s schema,
+/// and `migrations/schema.json` and `versions.json` must be current.
+pub fn verdict(found: &Replayed) -> Result<String, String> {
+    if differences(&found.declared, &found.replayed).is_empty() {
+        let current = stored_snapshot()
+            .is_some_and(|stored| differences(&found.declared, &stored).is_empty());
+        if !current || !versions_current(found.earlier()) {
+            let which = if current {
+                "versions.json"
+            } else {
+                "schema.json"
+            };
+            return Err(format!(
+                "migrations/{which} is missing or stale; run `cargo xtask migrations snapshot` \
+                 (it rewrites it from migrations/)"
+            ));
         }
-        let files = match set.len() {
-            1 => "1 file".to_string(),
-            n => format!("{n} files"),
-        };
         return Ok(format!(
-            "migrations/ ({files}) produce schema.sql's schema; schema.json is current"
+            "migrations/ ({}) produce schema.sql's schema; schema.json and versions.json are current",
+            files(found.set.len())
         ));
     }
-    let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
-    Err(format!(
-        "schema.sql changed without a migration ({}); run `cargo xtask migrations new NAME`",
-        lines.join("; ")
+    Err(mismatch(found, stored_snapshot().as_ref()))
+}
+
+/// What differs between `schema.sql` and `migrations/`, which side changed since the
+/// snapshot was written, and what to do about it, on one line.
+fn mismatch(found: &Replayed, snapshot: Option<&Catalog>) -> String {
+    let lines: Vec<String> = differences(&found.declared, &found.replayed)
+        .iter()
+        .map(between)
+        .collect();
+    let lines = lines.join("; ");
+    let same = |catalog: &Catalog| snapshot.is_some_and(|s| differences(s, catalog).is_empty());
+    let what = match (same(&found.declared), same(&found.replayed)) {
+        // schema.sql is what the snapshot recorded: the files changed.
+        (true, false) => {
+            return format!(
+                "migrations/ no longer produce the schema recorded in schema.json, which \
+                 schema.sql still has ({lines}): was a migration file edited or removed? A file \
+                 applied anywhere must not change: restore it, and put the change in a new file \
+                 (one applied nowhere yet may be fixed, then `cargo xtask migrations snapshot`)"
+            );
+        }
+        (false, true) => "schema.sql changed without a migration",
+        _ => "schema.sql and what migrations/ produce differ",
+    };
+    let todo = match plan(&found.replayed, &found.declared, &PlanOptions::default()) {
+        Ok(_) => "run `cargo xtask migrations new NAME`".to_string(),
+        Err(PlanError::Destructive { .. }) => "run `cargo xtask migrations new NAME \
+            --allow-destructive` if the drop is meant; a rename reads as a drop and an add: \
+            write it by hand (README: Renames), then run `cargo xtask migrations snapshot`"
+            .to_string(),
+        Err(refusal) => format!(
+            "{refusal}, then run `cargo xtask migrations snapshot` (`migrations new` cannot \
+             plan it)"
+        ),
+    };
+    format!("{what} ({lines}); {todo}")
+}
+
+/// A difference between `schema.sql` (expected) and `migrations/` (found), in those words.
+fn between(difference: &Difference) -> String {
+    let object = &difference.object;
+    match difference.kind {
+        DifferenceKind::Missing => format!("{object}: in schema.sql, not made by migrations/"),
+        DifferenceKind::Unexpected => format!("{object}: made by migrations/, not in schema.sql"),
+        DifferenceKind::Changed => format!(
+            "{object}: {}",
+            difference
+                .detail
+                .replace("expected ", "schema.sql: ")
+                .replace(", found ", "; migrations/: ")
+        ),
+    }
+}
+
+fn files(count: usize) -> String {
+    match count {
+        1 => "1 file".to_string(),
+        n => format!("{n} files"),
+    }
+}
+
+/// Rewrites the snapshots from `migrations/`, once they produce `schema.sql`'s schema.
+fn snapshot() -> Result<String, String> {
+    let found = catalogs()?;
+    if !differences(&found.declared, &found.replayed).is_empty() {
+        return Err(mismatch(&found, stored_snapshot().as_ref()));
+    }
+    write_snapshots(&found.replayed, found.earlier())?;
+    Ok(format!(
+        "migrations/ ({}) produce schema.sql's schema; schema.json and versions.json rewritten",
+        files(found.set.len())
     ))
 }
 
@@ -140,18 +177,38 @@ fn new(name: &str, allow_destructive: bool) -> Result<String, String> {
             "invalid migration name {name:?}: use lowercase letters, digits and _"
         ));
     }
-    let (replayed, declared, set) = catalogs()?;
+    let found = catalogs()?;
     let options = PlanOptions {
         allow_destructive,
         ..PlanOptions::default()
     };
-    let planned = plan(&replayed, &declared, &options).map_err(|err| err.to_string())?;
-    write_snapshot(&declared)?;
+    let planned =
+        plan(&found.replayed, &found.declared, &options).map_err(|err| err.to_string())?;
     if planned.is_empty() {
-        return Ok("nothing to do: migrations/ already produce schema.sql's schema (schema.json rewritten)".into());
+        write_snapshots(&found.declared, found.earlier())?;
+        return Ok("nothing to do: migrations/ already produce schema.sql's schema (schema.json and versions.json rewritten)".into());
     }
-    let version = set.latest().map_or(1, |latest| latest.version + 1);
+    // With a new file, every file so far is an earlier version.
+    write_snapshots(&found.declared, &found.versions)?;
+    let version = found.set.latest().map_or(1, |latest| latest.version + 1);
     let path = migrations_dir().join(format!("{version:04}_{name}.sql"));
     std::fs::write(&path, planned.render()).map_err(|err| format!("{}: {err}", path.display()))?;
     Ok(path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_is_usage_and_a_wrong_command_line_a_usage_error() {
+        for help in [&["--help"][..], &["-h"], &["help"], &["new", "--help"]] {
+            let args: Vec<String> = help.iter().map(|a| a.to_string()).collect();
+            assert_eq!(run(&args), Ok(USAGE.to_string()), "{help:?}");
+        }
+        for wrong in [&[][..], &["new"], &["neu", "x"], &["--check", "extra"]] {
+            let args: Vec<String> = wrong.iter().map(|a| a.to_string()).collect();
+            assert!(matches!(run(&args), Err(Failure::Usage(_))), "{wrong:?}");
+        }
+    }
 }

@@ -171,10 +171,17 @@ pub fn usage_error(err: &clap::Error, program: &str) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let rendered = err.render().to_string();
-    let first = rendered
-        .lines()
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut first = lines
         .next()
-        .unwrap_or("error: invalid arguments");
+        .unwrap_or("error: invalid arguments")
+        .to_string();
+    // "the following required arguments were not provided:" names them on the next line.
+    if first.ends_with(':')
+        && let Some(next) = lines.next()
+    {
+        first = format!("{first} {next}");
+    }
     say(&format!("{first} (see `{program} --help`)"));
     ExitCode::from(2)
 }

@@ -1,6 +1,7 @@
 //! Applying migrations on real servers: in order and once, killed mid-way, two deploys at
 //! once (also through a real PgBouncer in transaction mode), and the refusals that leave the
-//! database untouched. Each test has a scratch database of its own.
+//! database untouched; what to do when a deploy cannot simply run (`recovery`). Each test has
+//! a scratch database of its own.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,9 @@ use bottles_core::migrate::{
 };
 use bottles_core::{Database, Error};
 use throwaway_pg::{LocalBouncer, LocalServer, ScratchDatabase, psql};
+
+#[path = "migrate_apply/recovery.rs"]
+mod recovery;
 
 const TABLE: (&str, &str) = (
     "0001_note.sql",
@@ -37,7 +41,11 @@ const INDEX_VALID: &str =
 const DRY_RUN: MigrateOptions = MigrateOptions {
     dry_run: true,
     lock_timeout: Duration::from_secs(5),
+    lock_wait: Duration::from_secs(60),
 };
+
+/// How long a test's deploy waits for another's lock.
+const WAIT: Duration = Duration::from_secs(60);
 
 fn scratch() -> ScratchDatabase {
     let server = throwaway_pg::env_or_shared_server("DATABASE_URL");
@@ -280,60 +288,6 @@ async fn a_changed_file_is_refused_and_nothing_changes() {
 }
 
 #[tokio::test]
-async fn an_unknown_version_and_a_half_applied_file_are_refused() {
-    let db = scratch();
-    let (url, database) = (db.url(), open(db.url()).await);
-    apply(&database, &set(&[TABLE, COLUMN])).await.unwrap();
-    let before = snapshot(url);
-    let err = apply(&database, &set(&[TABLE])).await.unwrap_err();
-    assert_eq!(
-        one_line(&err),
-        "the database has migration 0002_note_author, which this binary does not have: deploy a newer binary"
-    );
-    assert_eq!(snapshot(url), before);
-
-    // Outside a transaction the first index stays when the second fails.
-    let indexes = "-- bottles: no-transaction\n\
-        CREATE INDEX CONCURRENTLY IF NOT EXISTS note_body_idx ON note (body);\n\
-        CREATE INDEX CONCURRENTLY note_missing_idx ON note (missing);\n";
-    let files = set(&[TABLE, COLUMN, ("0003_note_indexes.sql", indexes)]);
-    let err = apply(&database, &files).await.unwrap_err();
-    let message = one_line(&err);
-    assert!(
-        message
-            .starts_with("migration 0003_note_indexes failed: column \"missing\" does not exist"),
-        "{message}"
-    );
-    assert!(message.contains("half-applied"), "{message}");
-    assert_eq!(
-        history(url).lines().last(),
-        Some("3|note_indexes|running|f")
-    );
-    let exists = "SELECT to_regclass('note_body_idx') IS NOT NULL";
-    assert_eq!(sql(url, exists), "t");
-
-    let fixed = indexes.replace("(missing)", "(author)");
-    let files = set(&[TABLE, COLUMN, ("0003_note_indexes.sql", &fixed)]);
-    let before = snapshot(url);
-    let err = apply(&database, &files).await.unwrap_err();
-    assert!(matches!(
-        err,
-        Error::Migrate(MigrateError::HalfApplied { version: 3, .. })
-    ));
-    assert_eq!(
-        one_line(&err),
-        "migration 0003_note_indexes stopped half-way (it runs outside a transaction): check what it did, finish or undo it by hand, then delete its row from bottles_migrations"
-    );
-    assert_eq!(snapshot(url), before);
-
-    // What the message says to do, then the rerun finishes the file.
-    sql(url, "DELETE FROM bottles_migrations WHERE version = 3");
-    let rerun = apply(&database, &files).await.unwrap();
-    assert_eq!(versions(&rerun), [3]);
-    assert_eq!(history(url).lines().last(), Some("3|note_indexes|done|t"));
-}
-
-#[tokio::test]
 async fn through_pgbouncer_in_transaction_mode_two_deploys_apply_each_file_once() {
     let server = LocalServer::start().expect("a server");
     let bouncer = LocalBouncer::start(&server, "transaction", 2).expect("pgbouncer");
@@ -419,8 +373,8 @@ async fn a_no_transaction_statement_waits_at_most_the_lock_timeout_and_leaks_no_
         "-- bottles: no-transaction\nALTER TABLE note ADD COLUMN late text;\n",
     );
     let options = MigrateOptions {
-        dry_run: false,
         lock_timeout: Duration::from_millis(300),
+        ..MigrateOptions::default()
     };
     let files = set(&[TABLE, late]);
     let waited = migrate::migrate(&database, &files, &options);

@@ -10,10 +10,12 @@ mod harness;
 mod objects;
 #[path = "corpus/tables.rs"]
 mod tables;
+#[path = "corpus/unsupported.rs"]
+mod unsupported;
 
 use std::time::Instant;
 
-use bottles_schema::{Catalog, PlanError, PlanOptions, catalog, differences, plan};
+use bottles_schema::{Catalog, PlanOptions, catalog, differences, plan};
 use futures::StreamExt;
 use harness::{apply, connect, database, run};
 
@@ -87,57 +89,6 @@ async fn drift_is_one_line_per_object() {
     );
     assert!(expected != actual);
     assert_eq!(differences(&actual, &actual), []);
-}
-
-#[tokio::test]
-async fn unsupported_objects_are_named_and_refused() {
-    let (_db, client) = database(&format!(
-        "{BASE}
-        CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
-        CREATE TRIGGER message_audit AFTER INSERT ON message FOR EACH ROW EXECUTE FUNCTION audit();
-        CREATE PROCEDURE tidy() LANGUAGE sql AS 'SELECT 1';
-        CREATE MATERIALIZED VIEW counts AS SELECT count(*) FROM message;
-        CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
-        CREATE TYPE pair AS (a int, b int);
-        CREATE TABLE measurement (at date NOT NULL) PARTITION BY RANGE (at);
-        CREATE TABLE measurement_2024 PARTITION OF measurement FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
-        CREATE UNLOGGED TABLE scratch (x int);
-        ALTER TABLE message ENABLE ROW LEVEL SECURITY;
-        CREATE POLICY mine ON message USING (user_id = 1);
-        CREATE RULE no_delete AS ON DELETE TO \"user\" DO INSTEAD NOTHING;
-        CREATE TABLE bottles_migrations (version integer PRIMARY KEY);"
-    ))
-    .await;
-    let catalog = catalog::read(&client).await.unwrap();
-    assert_eq!(
-        catalog.unsupported,
-        [
-            "composite type pair",
-            "domain positive",
-            "function audit()",
-            "materialized view counts",
-            "partition measurement_2024",
-            "partitioned table measurement",
-            "policy mine on message",
-            "procedure tidy()",
-            "row level security on message",
-            "rule no_delete on \"user\"",
-            "trigger message_audit on message",
-            "unlogged table scratch",
-        ]
-    );
-    let names: Vec<&str> = catalog.tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(
-        names,
-        ["message", "user"],
-        "the history table is the tool's own"
-    );
-    let refusal = plan(&Catalog::default(), &catalog, &PlanOptions::default()).unwrap_err();
-    assert_eq!(
-        refusal.to_string(),
-        "cannot plan composite type pair: composite types are not supported; write this migration by hand"
-    );
-    assert!(matches!(refusal, PlanError::Unsupported(_)));
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! The command line: subcommands and their flags.
 
+use std::time::Duration;
+
 use bottles::SeedPlan;
 use bottles::cli::DatabaseArgs;
 use clap::{Args, Parser, Subcommand};
@@ -41,7 +43,7 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run the notebook's query cells
     Query(QueryArgs),
-    /// Apply the pending migrations (built into this binary), each once; `status` lists them, `check` reports drift
+    /// Apply the pending migrations (built into this binary), each once; `status` lists them, `check` reports drift, `resolve` settles a half-applied one
     Migrate(MigrateArgs),
 }
 
@@ -51,16 +53,50 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Wait at most this long for another deploy's migration lock, then give up (e.g. 10m, 30s)
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10m",
+          value_parser = bottles::cli::parse_duration)]
+    pub lock_wait: Duration,
+
     #[command(subcommand)]
     pub action: Option<MigrateAction>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum MigrateAction {
-    /// List the applied and the pending migrations
+    /// List the applied and the pending migrations; exit 1 if a file is half-applied or refused
     Status,
-    /// Compare the database with the schema the migrations produce; exit 1 listing each difference
+    /// Compare the database with the schema the migrations produce: exit 1 listing each
+    /// difference, 3 while migrations are pending
     Check,
+    /// Settle a no-transaction migration that stopped half-way, once finished or undone by hand
+    Resolve(ResolveArgs),
+    /// Adopt a database whose tables were made before migrations: record the files up to the
+    /// version whose schema it has (checked like `check`), so `bottles migrate` goes on from there
+    Baseline(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The version the database is at (3 or 0003); by default the earliest whose schema it has.
+    /// Refused unless its schema is exactly that version's
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("outcome").required(true).args(["applied", "rolled_back"])))]
+pub struct ResolveArgs {
+    /// The migration's version (3 or 0003)
+    pub version: u32,
+
+    /// You finished its remaining statements by hand: record it as applied
+    #[arg(long)]
+    pub applied: bool,
+
+    /// You undid what it did by hand: forget it, so `bottles migrate` runs it again from the start
+    #[arg(long)]
+    pub rolled_back: bool,
 }
 
 impl Command {

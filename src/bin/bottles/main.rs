@@ -4,12 +4,14 @@
 
 mod args;
 mod cells;
+mod failed;
 mod migrate;
 mod progress;
 mod report;
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use bottles::cli::{fail, say};
 use bottles::{Database, Error};
@@ -17,6 +19,7 @@ use clap::{CommandFactory, FromArgMatches};
 use serde::Serialize;
 
 use args::{Cli, Command};
+use failed::Failed;
 use progress::seed_showing_progress;
 
 /// Exit status for Ctrl-C, by shell convention 128 + SIGINT.
@@ -29,7 +32,7 @@ fn main() -> ExitCode {
         .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
-        Err(err) => return bottles::cli::usage_error(&err, "bottles"),
+        Err(err) => return bottles::cli::usage_error(&err, usage_of()),
     };
     if let Err(message) = dotenv {
         return fail(&message);
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         }
     });
     match outcome {
+        Some(Ok(output)) if output.is_empty() => ExitCode::SUCCESS,
         Some(Ok(output)) => match writeln!(std::io::stdout().lock(), "{output}") {
             // A reader that stopped early (`bottles | head`) is not an error.
             Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -55,7 +59,11 @@ fn main() -> ExitCode {
             }
             _ => ExitCode::SUCCESS,
         },
-        Some(Err(message)) => fail(&message),
+        Some(Err(Failed { message, code: 1 })) => fail(&message),
+        Some(Err(Failed { message, code })) => {
+            say(&format!("error: {message}"));
+            ExitCode::from(code)
+        }
         None => {
             say("bottles: interrupted");
             ExitCode::from(INTERRUPTED)
@@ -63,11 +71,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// The command whose `--help` a usage error points to: `bottles migrate` for its subcommands,
+/// whose flags `bottles --help` does not list.
+fn usage_of() -> &'static str {
+    let parsed = Cli::command().ignore_errors(true).try_get_matches();
+    match parsed.ok().as_ref().and_then(|m| m.subcommand_name()) {
+        Some("migrate") => "bottles migrate",
+        _ => "bottles",
+    }
+}
+
 /// Opens the database, runs the chosen steps and returns what to print, or the error's line.
-async fn run(cli: Cli) -> Result<String, String> {
+async fn run(mut cli: Cli) -> Result<String, Failed> {
+    let command = cli.command.take().unwrap_or_else(Command::notebook);
+    if matches!(command, Command::Migrate(_)) {
+        // A migration runs as long as it needs: cut half-way, a no-transaction file is left
+        // half-applied (and CREATE INDEX CONCURRENTLY leaves an INVALID index).
+        cli.database.statement_timeout = Duration::ZERO;
+    }
     let db = cli.database.open(bottles::pool_options()).await;
     let db = db.map_err(|err| err.to_string())?;
-    let command = cli.command.unwrap_or_else(Command::notebook);
     if let Some(server) = db.local_server() {
         say(&format!(
             "bottles: no DATABASE_URL, so using a throwaway PostgreSQL at {} (removed on exit)",
@@ -81,7 +104,7 @@ async fn run(cli: Cli) -> Result<String, String> {
         return migrate::run(&db, args).await;
     }
     let output = run_steps(&db, command, cli.json).await;
-    output.map_err(|err| with_hint(&err, &db))
+    output.map_err(|err| with_hint(&err, &db).into())
 }
 
 async fn run_steps(db: &Database, command: Command, json: bool) -> bottles::Result<String> {

@@ -3,95 +3,61 @@
 //! [`MigrateError`] is everything migrating can refuse or fail with: one line each, never a
 //! file's SQL.
 
+mod adopt;
 mod apply;
 mod drift;
+mod error;
 mod files;
+mod history;
+mod lock;
+mod resolve;
 
+use std::time::Duration;
+
+pub use adopt::{Baselined, Schemas, baseline};
 pub use apply::{
-    Applied, MigrateOptions, MigrateReport, Recorded, Status, forget_history, migrate,
-    record_all_applied, status,
+    Applied, MigrateOptions, MigrateReport, Status, migrate, migrate_with_progress, status,
 };
 /// The schema model a drift check compares against (see [`check`]).
-pub use bottles_schema::{Catalog, Difference, teardown};
-pub use drift::check;
+pub use bottles_schema::{Catalog, Difference, Unsupported, teardown};
+pub use drift::{Checked, check, live_schema};
+pub use error::{MigrateError, StoppedAt};
 pub use files::{Migration, MigrationSet, NO_TRANSACTION_HEADER};
+pub use history::{Recorded, forget_history, record_all_applied};
+pub use resolve::{Resolution, resolve};
 
-/// Why migrations were refused or failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// What [`migrate_with_progress`] (and [`resolve`]) report as they go.
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum MigrateError {
-    /// A file's name is not `NNNN_name.sql`.
-    #[error(
-        "bad migration file name {file:?}: expected NNNN_name.sql (4 digits, an underscore, then lowercase letters, digits and underscores)"
-    )]
-    BadFileName {
-        /// The name as given.
-        file: String,
+pub enum Progress<'a> {
+    /// Another deploy holds the lock: this one waits for it, at most `at_most`.
+    Waiting {
+        /// The server process holding it, when the server says.
+        pid: Option<i32>,
+        /// How long this one waits before giving up.
+        at_most: Duration,
     },
-
-    /// Two files have the same version.
-    #[error("migrations {first} and {second} have the same version {version:04}: renumber one")]
-    DuplicateVersion {
-        /// The version both have.
-        version: u32,
-        /// One file's name.
-        first: String,
-        /// The other's.
-        second: String,
+    /// A file starts.
+    Applying {
+        /// The file.
+        migration: &'a Migration,
     },
-
-    /// A file begins or ends a transaction itself, which would break the one bottles runs it in.
-    #[error(
-        "migration file {file} controls transactions itself ({keyword}): remove it (bottles runs each file in one transaction, or each statement alone after `-- bottles: no-transaction`)"
-    )]
-    TransactionControl {
-        /// The name as given.
-        file: String,
-        /// The statement's first word: `BEGIN`, `COMMIT`, …
-        keyword: String,
+    /// A statement of a no-transaction file starts (each commits on its own).
+    Statement {
+        /// The file.
+        migration: &'a Migration,
+        /// Which statement, from 1.
+        number: usize,
+        /// Of how many.
+        of: usize,
+        /// Its text.
+        statement: &'a str,
     },
-
-    /// An applied file no longer has the text it was applied with.
-    #[error(
-        "migration {version:04}_{name} was changed after it was applied (its checksum differs): restore the file, or write a new migration"
-    )]
-    ChecksumMismatch {
-        /// Its version.
-        version: u32,
-        /// Its name, after the version.
-        name: String,
-    },
-
-    /// The database had a migration applied that the set does not have.
-    #[error(
-        "the database has migration {version:04}_{name}, which this binary does not have: deploy a newer binary"
-    )]
-    UnknownVersion {
-        /// Its version.
-        version: u32,
-        /// Its name, as recorded.
-        name: String,
-    },
-
-    /// A no-transaction file started and did not finish: what it did is still there.
-    #[error(
-        "migration {version:04}_{name} stopped half-way (it runs outside a transaction): check what it did, finish or undo it by hand, then delete its row from bottles_migrations"
-    )]
-    HalfApplied {
-        /// Its version.
-        version: u32,
-        /// Its name.
-        name: String,
-    },
-
-    /// A file's SQL failed on the server.
-    #[error("migration {version:04}_{name} failed: {reason}")]
-    Failed {
-        /// Its version.
-        version: u32,
-        /// Its name.
-        name: String,
-        /// The server's message, on one line ([`crate::message`]).
-        reason: String,
+    /// A file is applied and recorded.
+    Applied {
+        /// The file.
+        migration: &'a Migration,
+        /// How long it took.
+        duration: Duration,
     },
 }

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use super::model::{Catalog, Column, Constraint, EnumType, Index, Sequence, Table, View};
+use super::model::{
+    Catalog, Column, Constraint, EnumType, Index, Sequence, Table, Unsupported, View,
+};
 use crate::ident::{ident, literal};
 
 /// One way an object differs.
@@ -87,11 +89,58 @@ pub fn differences(expected: &Catalog, actual: &Catalog) -> Vec<Difference> {
     out.matched(
         &expected.unsupported,
         &actual.unsupported,
-        |u| u,
-        |u| u.clone(),
-        |_, _, _, _| {},
+        |u| &u.name,
+        |u| u.name.clone(),
+        |out, o, e: &Unsupported, a| {
+            if let Some(detail) = first_difference(&e.definition, &a.definition) {
+                out.push(DifferenceKind::Changed, o.to_string(), detail);
+            }
+        },
     );
     out.0
+}
+
+/// How two definitions differ, on one line: the first line where they part, each side cut
+/// short (a function's body spans lines).
+pub(crate) fn first_difference(expected: &str, found: &str) -> Option<String> {
+    if expected == found {
+        return None;
+    }
+    let (mut e, mut a) = (expected.lines(), found.lines());
+    let mut number = 1;
+    loop {
+        match (e.next(), a.next()) {
+            (Some(x), Some(y)) if x == y => number += 1,
+            (None, None) => return Some("definition differs in its line endings".into()),
+            (x, y) => {
+                let (x, y) = (x.unwrap_or_default().trim(), y.unwrap_or_default().trim());
+                // From a little before the first character that differs.
+                let same = x.chars().zip(y.chars()).take_while(|(a, b)| a == b).count();
+                let from = same.saturating_sub(20);
+                let shown = |line: &str| match line.is_empty() {
+                    true => "nothing".to_string(),
+                    false => literal(&cut(line, from)),
+                };
+                return Some(format!(
+                    "definition differs at line {number}: expected {}, found {}",
+                    shown(x),
+                    shown(y)
+                ));
+            }
+        }
+    }
+}
+
+/// `line` from its character `from` on, at most 60 characters, with `…` where cut.
+fn cut(line: &str, from: usize) -> String {
+    let mut shown: String = line.chars().skip(from).take(60).collect();
+    if from > 0 {
+        shown.insert(0, '…');
+    }
+    if line.chars().count() > from + 60 {
+        shown.push('…');
+    }
+    shown
 }
 
 struct Out(Vec<Difference>);

@@ -1,5 +1,6 @@
 //! A database's `public` schema read from its catalogs ([`read`]), and what differs between
-//! two ([`compare`]). The queries are the `.sql` files of `sql/`, one each.
+//! two ([`compare`]). The queries are the `.sql` files of `sql/`, one each. Other schemas are
+//! not modeled, but named with their objects ([`Catalog::unsupported`]).
 
 pub mod compare;
 mod model;
@@ -8,7 +9,7 @@ use tokio_postgres::{Client, Row};
 
 pub use model::{
     Catalog, Column, Constraint, ConstraintKind, EnumType, Identity, Index, OwnedBy, Sequence,
-    Table, View, ViewColumn,
+    Table, Unsupported, View, ViewColumn,
 };
 
 use crate::Error;
@@ -112,7 +113,12 @@ async fn read_in_snapshot(client: &Client) -> Result<Catalog, Error> {
     }
     let mut unsupported = Vec::new();
     for row in query(client, "unsupported", UNSUPPORTED).await? {
-        unsupported.push(get(&row, "name", "unsupported")?);
+        let definition: Option<String> = get(&row, "definition", "unsupported")?;
+        unsupported.push(Unsupported {
+            name: get(&row, "name", "unsupported")?,
+            definition: definition.unwrap_or_default(),
+            table: get(&row, "on_table", "unsupported")?,
+        });
     }
     let mut catalog = Catalog {
         tables,
@@ -138,7 +144,7 @@ fn sort(catalog: &mut Catalog) {
     for view in &mut catalog.views {
         view.uses.sort();
     }
-    catalog.unsupported.sort();
+    catalog.unsupported.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
 fn column(row: &Row) -> Result<Column, Error> {

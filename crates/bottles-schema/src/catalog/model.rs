@@ -15,9 +15,26 @@ pub struct Catalog {
     pub sequences: Vec<Sequence>,
     /// Views.
     pub views: Vec<View>,
-    /// What this crate does not model, one human name each ("trigger message_audit on
-    /// message"), so a plan can refuse by name and a drift check can still see it come and go.
-    pub unsupported: Vec<String>,
+    /// What this crate does not model (triggers, functions, policies, objects outside `public`,
+    /// …), each by a human name with its definition, so a plan can refuse by name and a drift
+    /// check can still see it come, go or change.
+    pub unsupported: Vec<Unsupported>,
+}
+
+/// An object the catalog does not model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unsupported {
+    /// What it is and its name, as messages say it: `trigger message_audit on message`,
+    /// `function audit()`, `schema audit`.
+    pub name: String,
+    /// Its definition as the server prints it (`pg_get_functiondef`, `pg_get_triggerdef`, a
+    /// policy's expressions, a schema's objects, …): two objects of one name differ when
+    /// their definitions do.
+    pub definition: String,
+    /// The table of `public` it belongs to and goes with when that table is dropped
+    /// (triggers, policies, rules, row level security).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
 }
 
 /// An ordinary table.
@@ -191,6 +208,11 @@ impl Catalog {
     /// The view named `name`.
     pub fn view(&self, name: &str) -> Option<&View> {
         self.views.iter().find(|v| v.name == name)
+    }
+
+    /// The unsupported object named `name` (`function audit()`).
+    pub fn unsupported(&self, name: &str) -> Option<&Unsupported> {
+        self.unsupported.iter().find(|u| u.name == name)
     }
 }
 

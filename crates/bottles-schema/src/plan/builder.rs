@@ -32,27 +32,30 @@ impl<'a> Builder<'a> {
     }
 
     /// A step that runs anywhere.
-    pub fn step(&mut self, sql: String, comment: &str, hazards: &[Hazard]) {
-        self.push(sql, comment, hazards, false);
+    pub fn step(&mut self, sql: String, comment: &str, hazards: &[Hazard]) -> &mut Step {
+        self.push(sql, comment, hazards, false)
     }
 
     /// A step that cannot run in a transaction block.
-    pub fn outside(&mut self, sql: String, comment: &str, hazards: &[Hazard]) {
-        self.push(sql, comment, hazards, true);
+    pub fn outside(&mut self, sql: String, comment: &str, hazards: &[Hazard]) -> &mut Step {
+        self.push(sql, comment, hazards, true)
     }
 
-    /// A step that deletes `object`'s data.
-    pub fn deletes(&mut self, object: String, sql: String, comment: &str) {
+    /// A step that deletes `object`'s data, on `table` (the table, or what goes whole).
+    pub fn deletes(&mut self, object: String, table: &str, sql: String, comment: &str) {
         self.destructive.push(object);
-        self.push(sql, comment, &[Hazard::DeletesData], false);
+        self.push(sql, comment, &[Hazard::DeletesData], false)
+            .on(table);
     }
 
-    fn push(&mut self, sql: String, comment: &str, hazards: &[Hazard], outside: bool) {
+    fn push(&mut self, sql: String, comment: &str, hazards: &[Hazard], outside: bool) -> &mut Step {
         self.steps.push(Step {
             sql,
             comment: comment.to_string(),
             hazards: hazards.to_vec(),
             outside_transaction: outside,
+            table: None,
         });
+        self.steps.last_mut().expect("just pushed")
     }
 }

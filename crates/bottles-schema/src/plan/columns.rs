@@ -84,25 +84,29 @@ pub(super) fn alter(b: &mut Builder) {
 }
 
 fn add(b: &mut Builder, table: &str, c: &Column) {
-    let sql = format!("ALTER TABLE {} ADD COLUMN {}", ident(table), definition(c));
+    let t = ident(table);
+    let sql = format!("ALTER TABLE {t} ADD COLUMN {}", definition(c));
     if fills_rows(c) {
         let why =
             "new column: its value is computed for every existing row, which rewrites the table";
-        b.step(sql, why, &[Hazard::RewritesTable, Hazard::LocksTable]);
+        b.step(sql, why, &[Hazard::RewritesTable, Hazard::LocksTable])
+            .on(&t);
     } else if c.not_null && c.default.is_none() {
         let why = "new NOT NULL column with no default: fails if the table has rows \
-            (give it a default in schema.sql)";
-        b.step(sql, why, &[]);
+            (give it a default in schema.sql, or add it nullable, fill it, then SET NOT NULL)";
+        b.step(sql, why, &[Hazard::FailsWithRows]).on(&t);
     } else if c.default.is_some() {
         b.step(
             sql,
-            "new column: its default is stored once in the catalog (PostgreSQL 11+), no rewrite",
+            "new column: its default is stored once in the catalog (PostgreSQL 11+), no rewrite; \
+             a brief ACCESS EXCLUSIVE lock on the table, its wait bounded by lock_timeout",
             &[],
         );
     } else {
         b.step(
             sql,
-            "new nullable column: a catalog change, no rewrite",
+            "new nullable column: a catalog change, no rewrite; a brief ACCESS EXCLUSIVE lock on \
+             the table, its wait bounded by lock_timeout",
             &[],
         );
     }
@@ -124,10 +128,11 @@ fn change(b: &mut Builder, table: &str, from: &Column, to: &Column) {
             b.destructive.push(format!("column {t}.{col}"));
             let why =
                 "a stored column becomes generated: dropped (its values are lost) and added again";
-            b.step(sql, why, &[Hazard::DeletesData, hazards[0], hazards[1]]);
+            b.step(sql, why, &[Hazard::DeletesData, hazards[0], hazards[1]])
+                .on(&t);
         } else {
             let why = "the generation expression changes: dropped and added again in one statement";
-            b.step(sql, why, &hazards);
+            b.step(sql, why, &hazards).on(&t);
         }
         return;
     }
@@ -162,7 +167,8 @@ fn change(b: &mut Builder, table: &str, from: &Column, to: &Column) {
         }
         let sql = format!("{alter} TYPE {new_type} USING {col}::{}", to.data_type);
         let why = "the type changes: USING casts each value, rewriting the table and its indexes";
-        b.step(sql, why, &[Hazard::RewritesTable, Hazard::LocksTable]);
+        b.step(sql, why, &[Hazard::RewritesTable, Hazard::LocksTable])
+            .on(&t);
     }
     if from.not_null && !to.not_null {
         b.step(
@@ -213,17 +219,20 @@ fn set_not_null(b: &mut Builder, table: &str, column: &str) {
     let col = ident(column);
     let check = ident(&truncated(format!("{table}_{column}_not_null")));
     let sql = format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID");
-    b.step(sql, "SET NOT NULL online (1/4): a NOT VALID check, checked for new rows only, takes a brief lock", &[]);
+    b.step(sql, "SET NOT NULL online (1/4): a NOT VALID check, checked for new rows only, takes a brief ACCESS EXCLUSIVE lock", &[]);
     let sql = format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check}");
     b.step(
         sql,
-        "SET NOT NULL online (2/4): the existing rows are checked without blocking reads or writes",
+        "SET NOT NULL online (2/4): the existing rows are checked under SHARE UPDATE EXCLUSIVE, \
+         which blocks no reads or writes",
         &[Hazard::ValidatesOnline],
-    );
+    )
+    .on(&t);
     let sql = format!("ALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL");
     b.step(
         sql,
-        "SET NOT NULL online (3/4): the validated check spares this its own scan under lock",
+        "SET NOT NULL online (3/4): the validated check spares this its own scan under its \
+         ACCESS EXCLUSIVE lock, which is brief",
         &[],
     );
     let sql = format!("ALTER TABLE {t} DROP CONSTRAINT {check}");
@@ -257,7 +266,7 @@ pub(super) fn drop(b: &mut Builder) {
             } else {
                 let why = "the column goes, and its values with it \
                     (a rename is a drop and an add: write renames by hand)";
-                b.deletes(object, sql, why);
+                b.deletes(object, &ident(&from.name), sql, why);
             }
         }
     }

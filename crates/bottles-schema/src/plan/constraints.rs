@@ -71,13 +71,21 @@ fn on_table_with_rows(b: &mut Builder, table: &str, c: &Constraint, replace: boo
                 "ALTER TABLE {t}{drop} ADD CONSTRAINT {name} {} NOT VALID",
                 c.definition
             );
-            let why = if replace {
-                "replaced in one statement, so the table is never without it; \
-                 NOT VALID: only new rows are checked, a brief lock"
-            } else {
-                "NOT VALID: only new rows are checked, so it takes a brief lock"
+            let lock = match references(c) {
+                Some(other) if other == t => format!("SHARE ROW EXCLUSIVE on {t}"),
+                Some(other) => format!("SHARE ROW EXCLUSIVE on {t} and on {other}"),
+                None => format!("ACCESS EXCLUSIVE on {t}"),
             };
-            b.step(sql, why, &[]);
+            let why = match replace {
+                true => format!(
+                    "replaced in one statement, so the table is never without it; NOT VALID: \
+                     only new rows are checked, so its lock is brief: {lock}"
+                ),
+                false => {
+                    format!("NOT VALID: only new rows are checked, so its lock is brief: {lock}")
+                }
+            };
+            b.step(sql, &why, &[]);
             if c.validated {
                 validate(b, table, c);
             }
@@ -87,12 +95,14 @@ fn on_table_with_rows(b: &mut Builder, table: &str, c: &Constraint, replace: boo
                 let why = "the constraint changes: it goes, and the table is without it until it is built again below";
                 b.step(format!("ALTER TABLE {t} DROP CONSTRAINT {name}"), why, &[]);
             }
-            let why = "the constraint's index is built first, CONCURRENTLY: writes go on meanwhile";
+            let why = "the constraint's index is built first, CONCURRENTLY: reads and writes go \
+                on meanwhile";
             b.outside(
                 concurrently(index, &c.name, &c.name),
                 why,
                 &[Hazard::BuildsIndexOnline],
-            );
+            )
+            .on(&t);
             let kind = if c.kind == ConstraintKind::PrimaryKey {
                 "PRIMARY KEY"
             } else {
@@ -104,7 +114,8 @@ fn on_table_with_rows(b: &mut Builder, table: &str, c: &Constraint, replace: boo
             );
             b.step(
                 sql,
-                "USING INDEX turns the built index into the constraint: a brief lock, no scan",
+                "USING INDEX turns the built index into the constraint: a brief ACCESS EXCLUSIVE \
+                 lock, no scan",
                 &[],
             );
         }
@@ -120,7 +131,7 @@ fn on_table_with_rows(b: &mut Builder, table: &str, c: &Constraint, replace: boo
             }
             let sql = format!("ALTER TABLE {t} ADD CONSTRAINT {name} {}", c.definition);
             let why = "an exclusion constraint cannot be built CONCURRENTLY: its index is built under lock";
-            b.step(sql, why, &[Hazard::LocksTable]);
+            b.step(sql, why, &[Hazard::LocksTable]).on(&t);
         }
     }
 }
@@ -133,9 +144,27 @@ fn validate(b: &mut Builder, table: &str, c: &Constraint) {
     );
     // In the transaction that added it NOT VALID, VALIDATE would scan under that statement's
     // stronger lock: it has to commit on its own.
-    let why = "VALIDATE checks the existing rows under SHARE UPDATE EXCLUSIVE, in a transaction \
-        of its own (the one that added the constraint has committed): reads and writes go on";
-    b.outside(sql, why, &[Hazard::ValidatesOnline]);
+    let other = match references(c) {
+        Some(other) if other != ident(table) => {
+            format!(" (and ROW SHARE on {other}, whose rows it looks up)")
+        }
+        _ => String::new(),
+    };
+    let why = format!(
+        "VALIDATE checks the existing rows under SHARE UPDATE EXCLUSIVE{other}, in a transaction \
+         of its own (the one that added the constraint has committed): reads and writes go on"
+    );
+    b.outside(sql, &why, &[Hazard::ValidatesOnline])
+        .on(&ident(table));
+}
+
+/// The table a foreign key references, as its definition names it.
+fn references(c: &Constraint) -> Option<&str> {
+    if c.kind != ConstraintKind::ForeignKey {
+        return None;
+    }
+    let rest = c.definition.split_once(" REFERENCES ")?.1;
+    rest.split_once('(').map(|(table, _)| table.trim())
 }
 
 /// The `DEFERRABLE …` end of a key's definition, which USING INDEX must repeat.

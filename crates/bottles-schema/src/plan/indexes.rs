@@ -32,9 +32,11 @@ pub(super) fn create(b: &mut Builder) {
             match from.index(&index.name) {
                 None => {
                     let sql = concurrently(&index.definition, &index.name, &index.name);
-                    let why =
-                        "CONCURRENTLY: built without blocking writes (so outside a transaction)";
-                    b.outside(sql, why, &[Hazard::BuildsIndexOnline]);
+                    let why = "CONCURRENTLY: built without blocking reads or writes (so outside a \
+                        transaction), once the transactions open on the table when it starts have \
+                        ended";
+                    b.outside(sql, why, &[Hazard::BuildsIndexOnline])
+                        .on(&ident(&table.name));
                 }
                 Some(old) if old.definition != index.definition || !old.valid => {
                     let why = if old.valid {
@@ -44,7 +46,7 @@ pub(super) fn create(b: &mut Builder) {
                         "the index is INVALID (a CREATE INDEX CONCURRENTLY failed): \
                          built again under another name first"
                     };
-                    rebuild(b, &index.definition, &index.name, why);
+                    rebuild(b, &table.name, &index.definition, &index.name, why);
                 }
                 Some(_) => {}
             }
@@ -52,10 +54,11 @@ pub(super) fn create(b: &mut Builder) {
     }
 }
 
-fn rebuild(b: &mut Builder, definition: &str, name: &str, why: &str) {
+fn rebuild(b: &mut Builder, table: &str, definition: &str, name: &str, why: &str) {
     let temporary = truncated(format!("{name}_new"));
     let sql = concurrently(definition, name, &temporary);
-    b.outside(sql, why, &[Hazard::BuildsIndexOnline]);
+    b.outside(sql, why, &[Hazard::BuildsIndexOnline])
+        .on(&ident(table));
     let sql = format!("DROP INDEX CONCURRENTLY {}", ident(name));
     b.outside(sql, "the old index goes without blocking queries", &[]);
     let sql = format!(

@@ -216,6 +216,7 @@ pub(super) fn drop_sequences(b: &mut Builder) {
             let why = "the sequence goes, and its current value with it";
             b.deletes(
                 format!("sequence {name}"),
+                &format!("sequence {name}"),
                 format!("DROP SEQUENCE {name}"),
                 why,
             );

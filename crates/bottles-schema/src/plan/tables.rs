@@ -53,5 +53,5 @@ pub(super) fn drop(b: &mut Builder) {
     let objects: Vec<String> = names.iter().map(|t| format!("table {t}")).collect();
     let sql = format!("DROP TABLE {}", names.join(", "));
     let why = "the table goes, and its rows with it (a rename is a drop and a create: write renames by hand)";
-    b.deletes(objects.join(", "), sql, why);
+    b.deletes(objects.join(", "), &names.join(", "), sql, why);
 }

@@ -31,11 +31,26 @@ pub enum PlanError {
     /// An object the catalog does not model comes or goes.
     #[error("cannot plan {0}: {kinds} not supported; write this migration by hand", kinds = kinds(.0))]
     Unsupported(String),
+    /// An object the catalog does not model changes its definition (a function's body, a
+    /// trigger, a policy's expression).
+    #[error(
+        "cannot plan {0}: its definition changes, and {kinds} not supported; write this migration by hand",
+        kinds = kinds(.0)
+    )]
+    UnsupportedChange(String),
     /// The plan would delete data, and that was not allowed.
-    #[error("dropping {object} deletes data: rerun with --allow-destructive if that is meant")]
+    #[error(
+        "dropping {object} deletes data: rerun with --allow-destructive if that is meant{}",
+        rename.as_ref().map_or(String::new(), |added| format!(
+            "; if it is a rename ({added} is added), write it by hand instead: a rename reads \
+             as a drop and an add (README: Renames)"
+        ))
+    )]
     Destructive {
         /// What would be dropped: `column "user".email`, `table message`.
         object: String,
+        /// What is added beside it, that it may have been renamed to: `column message.body`.
+        rename: Option<String>,
     },
     /// An enum type loses a value or its values change order: PostgreSQL can only add.
     #[error(
@@ -52,7 +67,7 @@ pub enum PlanError {
 
 /// "triggers are" for "trigger message_audit on message".
 fn kinds(object: &str) -> &'static str {
-    const KINDS: [(&str, &str); 21] = [
+    const KINDS: [(&str, &str); 22] = [
         ("trigger ", "triggers are"),
         ("function ", "functions are"),
         ("procedure ", "procedures are"),
@@ -74,6 +89,7 @@ fn kinds(object: &str) -> &'static str {
         ("statistics ", "extended statistics are"),
         ("collation ", "collations are"),
         ("operator ", "operators are"),
+        ("schema ", "objects outside the public schema are"),
     ];
     KINDS
         .iter()
@@ -95,14 +111,20 @@ pub enum Hazard {
     BuildsIndexOnline,
     /// `VALIDATE CONSTRAINT`: scans the rows, but reads and writes go on.
     ValidatesOnline,
+    /// Fails on a table that has rows (a `NOT NULL` column added with no default).
+    FailsWithRows,
 }
 
 impl Hazard {
-    /// Whether the step gets its own `-- HAZARD:` line: it deletes, rewrites or locks.
+    /// Whether the step gets its own `-- HAZARD:` line: it deletes, rewrites, locks or fails
+    /// on a table with rows.
     pub fn is_blocking(self) -> bool {
         matches!(
             self,
-            Hazard::DeletesData | Hazard::RewritesTable | Hazard::LocksTable
+            Hazard::DeletesData
+                | Hazard::RewritesTable
+                | Hazard::LocksTable
+                | Hazard::FailsWithRows
         )
     }
 }
@@ -112,17 +134,25 @@ impl fmt::Display for Hazard {
         f.write_str(match self {
             Hazard::DeletesData => "deletes data for good",
             Hazard::RewritesTable => {
-                "rewrites the table and its indexes: time and disk in proportion to its size"
+                "rewrites the table and its indexes under an ACCESS EXCLUSIVE lock: time and disk \
+                 in proportion to its size"
             }
             Hazard::LocksTable => {
-                "takes an ACCESS EXCLUSIVE lock for its whole run (in a transaction, until it commits): \
-                 every read and write of the table waits"
+                "takes an ACCESS EXCLUSIVE lock for its whole run (in a transaction, until it \
+                 commits): every read and write of the table waits"
             }
             Hazard::BuildsIndexOnline => {
-                "builds an index CONCURRENTLY: writes go on; if it fails it leaves an INVALID index"
+                "builds an index CONCURRENTLY: reads and writes go on, but it first waits for \
+                 every transaction open on the table when it starts; if it fails it leaves an \
+                 INVALID index: DROP INDEX CONCURRENTLY it, then finish by hand \
+                 (docs/migrations.md)"
             }
             Hazard::ValidatesOnline => {
                 "validates existing rows under SHARE UPDATE EXCLUSIVE: reads and writes go on"
+            }
+            Hazard::FailsWithRows => {
+                "fails if the table has rows: a NOT NULL column with no default (give it a \
+                 default in schema.sql, or add it nullable, fill it, then SET NOT NULL)"
             }
         })
     }
@@ -140,6 +170,16 @@ pub struct Step {
     /// It cannot run in a transaction block (`CREATE INDEX CONCURRENTLY`), or must commit
     /// before what follows can use it.
     pub outside_transaction: bool,
+    /// The table (as SQL names it) its hazards fall on, for the file's header.
+    pub table: Option<String>,
+}
+
+impl Step {
+    /// Names the table the step's hazards fall on.
+    pub fn on(&mut self, table: &str) -> &mut Self {
+        self.table = Some(table.to_string());
+        self
+    }
 }
 
 /// The migration from one catalog to another: statements in the order they must run.
@@ -166,148 +206,5 @@ impl Plan {
     /// Every hazard of every step, once each.
     pub fn hazards(&self) -> BTreeSet<Hazard> {
         self.steps.iter().flat_map(|s| s.hazards.clone()).collect()
-    }
-
-    /// The migration file's text: the no-transaction header when needed, the hazards, the
-    /// lock timeout, then each statement after its comment.
-    pub fn render(&self) -> String {
-        let outside = self.outside_transaction();
-        let mut text = String::new();
-        if outside {
-            text.push_str("-- bottles: no-transaction\n");
-        }
-        text.push_str(
-            "-- Planned by bottles from the difference between migrations/ and schema.sql.\n",
-        );
-        text.push_str("-- Review it like code: it runs as written.\n");
-        if outside {
-            text.push_str(&format!(
-                "-- Runs statement by statement, each committed on its own ({}):\n\
-                 -- a failure leaves the statements before it applied. bottles migrate gives each\n\
-                 -- a transaction with its lock_timeout, but CONCURRENTLY, which runs outside any.\n",
-                self.why_outside()
-            ));
-        }
-        let hazards = self.hazards();
-        if hazards.is_empty() {
-            text.push_str("-- Hazards: none.\n");
-        } else {
-            text.push_str("-- Hazards:\n");
-            for hazard in hazards {
-                text.push_str(&format!("--   {hazard}\n"));
-            }
-        }
-        // Outside one transaction a SET would last for the session, and behind a transaction
-        // pooler land on whichever server connection the next statement gets.
-        if !outside {
-            text.push_str(&format!(
-                "SET LOCAL lock_timeout = '{}';\n",
-                duration(self.lock_timeout)
-            ));
-        }
-        for step in &self.steps {
-            text.push_str(&format!("\n-- {}\n", step.comment));
-            for hazard in step.hazards.iter().filter(|h| h.is_blocking()) {
-                text.push_str(&format!("-- HAZARD: {hazard}\n"));
-            }
-            text.push_str(&format!("{};\n", step.sql));
-        }
-        text
-    }
-}
-
-impl Plan {
-    fn why_outside(&self) -> String {
-        let outside = || self.steps.iter().filter(|s| s.outside_transaction);
-        let mut why = Vec::new();
-        if outside().any(|s| s.sql.contains(" CONCURRENTLY ")) {
-            why.push("CONCURRENTLY cannot run in a transaction");
-        }
-        if outside().any(|s| s.sql.contains(" VALIDATE CONSTRAINT ")) {
-            why.push("VALIDATE must not share the transaction that added the constraint");
-        }
-        if outside().any(|s| s.sql.starts_with("ALTER TYPE")) {
-            why.push("a new enum value must commit before it is used");
-        }
-        why.join("; ")
-    }
-}
-
-/// `5s`, or `1500ms` when not whole seconds.
-fn duration(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn step(sql: &str, hazards: &[Hazard], outside: bool) -> Step {
-        Step {
-            sql: sql.to_string(),
-            comment: "why".to_string(),
-            hazards: hazards.to_vec(),
-            outside_transaction: outside,
-        }
-    }
-
-    #[test]
-    fn a_no_transaction_file_says_so_first_and_sets_no_session_timeout() {
-        let plan = Plan {
-            steps: vec![
-                step(
-                    "CREATE INDEX CONCURRENTLY i ON t (a)",
-                    &[Hazard::BuildsIndexOnline],
-                    true,
-                ),
-                step(
-                    "ALTER TABLE t ALTER a TYPE bigint",
-                    &[Hazard::RewritesTable],
-                    false,
-                ),
-            ],
-            lock_timeout: Duration::from_millis(1500),
-        };
-        let text = plan.render();
-        assert!(text.starts_with("-- bottles: no-transaction\n"), "{text}");
-        assert!(!text.contains("lock_timeout ="), "{text}");
-        assert!(
-            text.contains("(CONCURRENTLY cannot run in a transaction)"),
-            "{text}"
-        );
-        assert!(
-            text.contains("-- why\n-- HAZARD: rewrites the table"),
-            "{text}"
-        );
-        assert!(
-            text.ends_with("ALTER TABLE t ALTER a TYPE bigint;\n"),
-            "{text}"
-        );
-        assert!(!text.contains("RESET"), "{text}");
-        assert_eq!(
-            text.matches("-- HAZARD:").count(),
-            1,
-            "an online build is no blocking hazard"
-        );
-    }
-
-    #[test]
-    fn a_transactional_file_sets_its_timeout_locally() {
-        let plan = Plan {
-            steps: vec![step("ALTER TABLE t ADD b int", &[], false)],
-            lock_timeout: Duration::from_secs(5),
-        };
-        let text = plan.render();
-        assert!(text.starts_with("-- Planned by bottles"), "{text}");
-        assert!(
-            text.contains("-- Hazards: none.\nSET LOCAL lock_timeout = '5s';\n"),
-            "{text}"
-        );
-        assert!(!text.contains("RESET"), "{text}");
-        assert!(!plan.is_empty() && !plan.outside_transaction());
     }
 }

@@ -1,7 +1,7 @@
 //! The corpus, part 1: tables, columns and constraints.
 
 use bottles_schema::Hazard::{
-    BuildsIndexOnline as Online, DeletesData as Deletes, LocksTable as Locks,
+    BuildsIndexOnline as Online, DeletesData as Deletes, FailsWithRows, LocksTable as Locks,
     RewritesTable as Rewrites, ValidatesOnline as Validates,
 };
 
@@ -63,6 +63,18 @@ pub const CASES: &[Case] = &[
         ),
         rows: ROWS,
         hazards: &[],
+        expect: Plans,
+    },
+    Case {
+        // Planned, since the table may be empty, but flagged in the header: on rows it fails.
+        name: "add NOT NULL column without a default, to a table with no rows",
+        old: base!(),
+        new: concat!(
+            base!(),
+            "ALTER TABLE message ADD COLUMN mood text NOT NULL;"
+        ),
+        rows: "INSERT INTO \"user\" (name) VALUES ('Nick');",
+        hazards: &[FailsWithRows],
         expect: Plans,
     },
     Case {
@@ -328,7 +340,11 @@ pub const CASES: &[Case] = &[
         ),
         rows: ROWS,
         hazards: &[Deletes],
-        expect: Destructive("dropping column message.content deletes data"),
+        expect: Destructive(
+            "dropping column message.content deletes data: rerun with --allow-destructive if \
+             that is meant; if it is a rename (column message.body is added), write it by hand \
+             instead: a rename reads as a drop and an add (README: Renames)",
+        ),
     },
     Case {
         name: "renamed table",
@@ -336,7 +352,9 @@ pub const CASES: &[Case] = &[
         new: concat!(base!(), "CREATE TABLE label (id int);"),
         rows: ROWS,
         hazards: &[Deletes],
-        expect: Destructive("dropping table tag deletes data"),
+        expect: Destructive(
+            "dropping table tag deletes data: rerun with --allow-destructive if that is meant; if it is a rename (table label is added)",
+        ),
     },
     Case {
         name: "quoted names",
