@@ -5,6 +5,7 @@ mod endpoints;
 mod errors;
 mod helpers;
 mod idempotency;
+mod openapi;
 mod pooler;
 mod replicas;
 mod resilience;
