@@ -1,6 +1,8 @@
 //! bottles-web over real HTTP against a real PostgreSQL: each test serves its own database on
 //! a free port (the zero2prod `spawn_app` pattern), or runs the binary itself.
 
+mod browser;
+mod docs;
 mod endpoints;
 mod errors;
 mod helpers;
