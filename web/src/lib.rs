@@ -21,6 +21,7 @@ pub mod openapi;
 mod reads;
 mod routes;
 pub mod startup;
+pub mod telemetry;
 mod tokens;
 mod users;
 mod writes;

@@ -113,7 +113,7 @@ fn main() -> ExitCode {
     }
     let mut directives = args.database.log_directives();
     directives.push(format!("{}=info", bottles_web::ACCESS_LOG_TARGET));
-    bottles::cli::log_to_stderr(&directives);
+    bottles_web::telemetry::init(&directives);
     args.database.warn_if_password_in_arguments(&matches);
     for flag in ["write_token", "read_token"] {
         if matches.value_source(flag) == Some(clap::parser::ValueSource::CommandLine) {
@@ -175,6 +175,7 @@ async fn run(args: Args) -> Result<(), String> {
     let options = ServiceOptions {
         request_timeout: args.request_timeout,
         tokens,
+        ..ServiceOptions::default()
     };
     let app = Application::build(db, args.listen, options).await?;
     say(&format!("listening on http://{}", app.address()));

@@ -16,6 +16,7 @@ use crate::errors::ApiError;
 use crate::extract::{Id, Query};
 use crate::openapi::{ErrorBody, MessageSchema, UserSchema};
 use crate::routes::Db;
+use crate::telemetry::statement::statement;
 
 /// `GET /messages`: the page size when none is asked for, and the largest allowed.
 const DEFAULT_PAGE: i64 = 100;
@@ -47,8 +48,8 @@ pub async fn stats(State(db): Db) -> Result<axum::Json<Stats>, ApiError> {
         let client = db.client().await?;
         let (count_users, count_messages) = (count_users(), count_messages());
         let (users, messages) = tokio::try_join!(
-            count_users.bind(&client).one(),
-            count_messages.bind(&client).one()
+            statement(db, "count_users", count_users.bind(&client).one()),
+            statement(db, "count_messages", count_messages.bind(&client).one())
         )?;
         Ok(Stats { users, messages })
     });
@@ -170,7 +171,8 @@ pub async fn messages(
     let messages = db.read(async |db| -> bottles::Result<Vec<Message>> {
         let client = db.shared_client().await?;
         let page = messages_from_user_after();
-        Ok(page.bind(&client, &name, &after_id, &limit).all().await?)
+        let page = page.bind(&client, &name, &after_id, &limit).all();
+        Ok(statement(db, "messages_from_user_after", page).await?)
     });
     Ok(axum::Json(Page {
         messages: messages.await?,
@@ -196,7 +198,7 @@ pub struct Health {
 )]
 pub async fn health(State(db): Db) -> Result<axum::Json<Health>, ApiError> {
     let client = db.shared_client().await?;
-    ping().bind(&client).one().await?;
+    statement(db.primary(), "ping", ping().bind(&client).one()).await?;
     Ok(axum::Json(Health { status: "ok" }))
 }
 

@@ -33,10 +33,14 @@ use utoipa_axum::routes;
 use crate::errors::ApiError;
 use crate::extract::BODY_LIMIT;
 use crate::openapi::ApiDoc;
+use crate::telemetry::metrics::{self, Metrics};
 use crate::tokens::Tokens;
 use crate::{reads, writes};
 
 pub(crate) type Db = State<Arc<Database>>;
+
+/// How long a scrape of `/metrics` waits for the replicas' replay positions.
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How the service treats requests.
 #[derive(Debug, Clone)]
@@ -46,6 +50,8 @@ pub struct ServiceOptions {
     pub request_timeout: Duration,
     /// The bearer tokens writes (and, if any read token is given, reads) need; none by default.
     pub tokens: Tokens,
+    /// Where requests are counted, for `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl Default for ServiceOptions {
@@ -53,6 +59,7 @@ impl Default for ServiceOptions {
         Self {
             request_timeout: Duration::from_secs(30),
             tokens: Tokens::default(),
+            metrics: Metrics::default(),
         }
     }
 }
@@ -75,7 +82,19 @@ pub fn api() -> (Router<Arc<Database>>, utoipa::openapi::OpenApi) {
 /// log, and a 500 (not a dropped connection) should a handler panic.
 pub fn router(db: Arc<Database>, options: ServiceOptions) -> Router {
     let (api, spec) = api();
+    let scrape = options.metrics.clone();
     api.merge(crate::docs::router(spec))
+        .route(
+            "/metrics",
+            axum::routing::get(async move |State(db): Db| {
+                let stats = db.stats(SCRAPE_TIMEOUT).await;
+                let body = scrape.render(stats);
+                (
+                    [(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+                    body,
+                )
+            }),
+        )
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -92,7 +111,10 @@ pub fn router(db: Arc<Database>, options: ServiceOptions) -> Router {
             options.tokens,
             crate::tokens::require,
         ))
-        .layer(axum::middleware::from_fn(crate::access::log))
+        .layer(axum::middleware::from_fn_with_state(
+            options.metrics,
+            crate::access::log,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }))

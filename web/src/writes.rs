@@ -16,6 +16,7 @@ use crate::extract::{Id, Json, checked_text};
 use crate::idempotent::{self, IdempotencyKey};
 use crate::openapi::{ErrorBody, MessageSchema, UserSchema};
 use crate::routes::Db;
+use crate::telemetry::statement::statement;
 
 /// The longest user name and message content, in characters.
 const NAME_LIMIT: usize = 200;
@@ -59,7 +60,9 @@ pub async fn create_user(
     if let Some(key) = key {
         let request = format!("POST /users\n{}", serde_json::json!({ "name": new.name }));
         return idempotent::once(&db, &key, &request, async |tx| {
-            let user = insert_user().bind(tx, &new.name).one().await?;
+            let insert = insert_user();
+            let insert = insert.bind(tx, &new.name).one();
+            let user = statement(db.primary(), "insert_user", insert).await?;
             let created = bottles::UserWithMessages {
                 id: user.id,
                 name: user.name,
@@ -70,7 +73,9 @@ pub async fn create_user(
         .await;
     }
     let client = db.shared_client().await?;
-    let user = insert_user().bind(&client, &new.name).one().await?;
+    let insert = insert_user();
+    let insert = insert.bind(&client, &new.name).one();
+    let user = statement(db.primary(), "insert_user", insert).await?;
     db.wrote().await?;
     let created = bottles::UserWithMessages {
         id: user.id,
@@ -130,17 +135,17 @@ pub async fn create_message(
         let request = format!("POST /users/{user_id}/messages\n{body}");
         return idempotent::once(&db, &key, &request, async |tx| {
             let insert = insert_message();
-            let inserted = insert.bind(tx, &new.content, &user_id).one().await;
+            let insert = insert.bind(tx, &new.content, &user_id).one();
+            let inserted = statement(db.primary(), "insert_message", insert).await;
             let message = no_such_user(inserted, user_id)?;
             Ok((StatusCode::CREATED, to_json(&message)?))
         })
         .await;
     }
     let client = db.shared_client().await?;
-    let inserted = insert_message()
-        .bind(&client, &new.content, &user_id)
-        .one()
-        .await;
+    let insert = insert_message();
+    let insert = insert.bind(&client, &new.content, &user_id).one();
+    let inserted = statement(db.primary(), "insert_message", insert).await;
     let message = no_such_user(inserted, user_id)?;
     db.wrote().await?;
     Ok((StatusCode::CREATED, axum::Json(message)).into_response())

@@ -41,6 +41,7 @@ pub use connection::{ConfigError, ConfigErrorKind, ConnectOptions, SslMode};
 pub use error::{Error, ReadError, Result, message};
 pub use log::{LOG_TARGET, Named, Statements};
 pub use pool::{Client, Database, Node, PoolOptions, SharedClient, Transaction};
+pub use pool::{DatabaseStats, NodeStats, ReplicaState, ReplicaStats, WAIT_BUCKETS, WaitTimes};
 
 /// What [`generic_client!`] expands to refers to; not an API.
 #[doc(hidden)]

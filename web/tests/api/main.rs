@@ -7,6 +7,7 @@ mod endpoints;
 mod errors;
 mod helpers;
 mod idempotency;
+mod metrics;
 mod openapi;
 mod pooler;
 mod replicas;
