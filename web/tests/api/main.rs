@@ -14,3 +14,4 @@ mod replicas;
 mod resilience;
 mod shutdown;
 mod tokens;
+mod traces;

@@ -38,7 +38,12 @@ pub fn start(vars: &[(&str, &str)], tmp: &std::path::Path) -> (Child, String, Lo
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let mut lines = stderr.lines();
     let address = loop {
-        let line = lines.next().expect("a line before it listens").unwrap();
+        let mut line = lines.next().expect("a line before it listens").unwrap();
+        if line.starts_with('{') {
+            // --log-format json
+            let object: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+            line = object["message"].as_str().unwrap_or_default().to_string();
+        }
         if let Some(address) = line.strip_prefix("listening on ") {
             break address.to_string();
         }
