@@ -12,6 +12,7 @@ mod openapi;
 mod pooler;
 mod replicas;
 mod resilience;
+mod schema;
 mod shutdown;
 mod tokens;
 mod traces;

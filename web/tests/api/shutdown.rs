@@ -18,9 +18,19 @@ type Log = Arc<Mutex<String>>;
 
 /// `bottles-web --listen 127.0.0.1:0` with these variables; returns it, its address and its log.
 pub fn start(vars: &[(&str, &str)], tmp: &std::path::Path) -> (Child, String, Log) {
+    start_with(vars, &[], tmp)
+}
+
+/// [`start`] with more arguments.
+pub fn start_with(
+    vars: &[(&str, &str)],
+    args: &[&str],
+    tmp: &std::path::Path,
+) -> (Child, String, Log) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bottles-web"));
     command
         .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .current_dir(tmp)
         .env("TMPDIR", tmp)
         .env("HOME", tmp)

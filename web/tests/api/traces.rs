@@ -20,10 +20,11 @@ use prost::Message;
 use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::shutdown::{start, terminate, wait_exit};
+use crate::shutdown::{start_with, terminate, wait_exit};
 
 const TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 const PARENT_ID: &str = "b7ad6b7169203331";
+const TOKEN: &str = "write-token-never-in-a-span";
 
 /// Every span received, with its resource's `service.name`.
 #[derive(Clone, Default)]
@@ -130,11 +131,14 @@ async fn traced_run(app: &TestApp, endpoint: &str, protocol: &str, json_log: boo
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ("BOTTLES_WRITE_TOKENS", TOKEN),
     ];
+    let mut args = Vec::new();
     if json_log {
         vars.extend([("BOTTLES_LOG_FORMAT", "json")]);
+        args.push("--echo");
     }
-    let (child, address, log) = start(&vars, tmp.path());
+    let (child, address, log) = start_with(&vars, &args, tmp.path());
     let http = reqwest::Client::new();
     let page = http
         .get(format!("{address}/messages?user_name=Eli&limit=3"))
@@ -145,6 +149,7 @@ async fn traced_run(app: &TestApp, endpoint: &str, protocol: &str, json_log: boo
     assert_eq!(page.status(), 200);
     let refused = http
         .post(format!("{address}/users/999/messages"))
+        .bearer_auth(TOKEN)
         .json(&json!({"content": "to nobody"}))
         .send()
         .await
@@ -152,7 +157,9 @@ async fn traced_run(app: &TestApp, endpoint: &str, protocol: &str, json_log: boo
     assert_eq!(refused.status(), 404);
     terminate(&child);
     assert_eq!(wait_exit(child, Duration::from_secs(15)), Some(0));
-    log.lock().unwrap().clone()
+    let log = log.lock().unwrap().clone();
+    assert!(!log.contains(TOKEN), "the log shows the token: {log}");
+    log
 }
 
 /// Checks the spans of [`traced_run`].
@@ -222,7 +229,7 @@ fn check(app: &TestApp, received: &Received) {
         for kv in &span.attributes {
             let value = format!("{:?}", kv.value);
             assert!(
-                !value.contains("Eli") && !value.contains("to nobody"),
+                !value.contains("Eli") && !value.contains("to nobody") && !value.contains(TOKEN),
                 "a parameter in {}: {value}",
                 kv.key
             );
@@ -267,6 +274,16 @@ async fn grpc_spans_reach_a_receiver_and_the_json_log_carries_the_trace_id() {
         .unwrap_or_else(|| panic!("no access line: {log}"));
     assert_eq!(access["trace_id"], TRACE_ID, "{access}");
     assert_eq!(access["target"], "bottles_web::access");
+    let statement = lines
+        .iter()
+        .find(|line| line["target"] == "bottles::sql")
+        .unwrap_or_else(|| panic!("no statement log line: {log}"));
+    let message = statement["message"].as_str().unwrap();
+    assert!(
+        message.contains("-- messages_from_user_after {name: \"Eli\""),
+        "{message}"
+    );
+    assert!(statement["timestamp"].is_string() && statement["level"] == "INFO");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
