@@ -15,6 +15,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
+/// How long the last spans may take to leave on shutdown.
+pub const FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -37,11 +40,13 @@ impl Telemetry {
         self.traces.is_some()
     }
 
-    /// Sends the spans still buffered, and stops exporting.
+    /// Sends the spans still buffered (for up to [`FLUSH_LIMIT`]: an endpoint that does not
+    /// answer must not hold the exit), and stops exporting.
     pub async fn shutdown(self) {
         if let Some(provider) = self.traces {
             // Blocks until the exporting task, on this runtime, is done.
-            let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+            let flushed = tokio::task::spawn_blocking(move || provider.shutdown());
+            let _ = tokio::time::timeout(FLUSH_LIMIT, flushed).await;
         }
     }
 }
