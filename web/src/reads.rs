@@ -13,9 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::errors::ApiError;
-use crate::extract::{Id, Query};
+use crate::extract::{Db, Id, Query};
 use crate::openapi::{ErrorBody, MessageSchema, UserSchema};
-use crate::routes::Db;
 use crate::telemetry::statement::statement;
 
 /// `GET /messages`: the page size when none is asked for, and the largest allowed.

@@ -31,13 +31,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::errors::ApiError;
-use crate::extract::BODY_LIMIT;
+use crate::extract::{BODY_LIMIT, Db};
 use crate::openapi::ApiDoc;
 use crate::telemetry::metrics::{self, Metrics};
 use crate::tokens::Tokens;
 use crate::{reads, writes};
-
-pub(crate) type Db = State<Arc<Database>>;
 
 /// How long a scrape of `/metrics` waits for the replicas' replay positions.
 const SCRAPE_TIMEOUT: Duration = Duration::from_secs(1);

@@ -12,10 +12,9 @@ use tokio_postgres::error::SqlState;
 use utoipa::ToSchema;
 
 use crate::errors::ApiError;
-use crate::extract::{Id, Json, checked_text};
+use crate::extract::{Db, Id, Json, checked_text};
 use crate::idempotent::{self, IdempotencyKey};
 use crate::openapi::{ErrorBody, MessageSchema, UserSchema};
-use crate::routes::Db;
 use crate::telemetry::statement::statement;
 
 /// The longest user name and message content, in characters.

@@ -8,7 +8,7 @@ use super::client::Client;
 use super::manager::{Manager, Pool};
 use super::options::PoolOptions;
 use super::shared::{Shared, SharedClient};
-use super::stats::WaitRecorder;
+use super::waits::WaitRecorder;
 use crate::connection::ConnectOptions;
 use crate::connection::open::Opener;
 use crate::error::{Error, Result};
