@@ -10,6 +10,9 @@ use serde::de::DeserializeOwned;
 
 use crate::errors::ApiError;
 
+/// The service's state: the database.
+pub type Db = axum::extract::State<std::sync::Arc<bottles::Database>>;
+
 /// The largest request body taken, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
 

@@ -13,16 +13,21 @@
 #![deny(missing_docs)]
 
 mod access;
+mod docs;
 mod errors;
 mod extract;
 mod idempotent;
+pub mod openapi;
+mod reads;
 mod routes;
 pub mod startup;
+pub mod telemetry;
 mod tokens;
 mod users;
+mod writes;
 
 pub use access::ACCESS_LOG_TARGET;
 pub use errors::ApiError;
-pub use routes::{ServiceOptions, router};
+pub use routes::{ServiceOptions, api, router};
 pub use startup::{Application, SHUTDOWN_GRACE, fill_with_notebook};
 pub use tokens::Tokens;

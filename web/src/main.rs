@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bottles::PoolOptions;
 use bottles::cli::{DatabaseArgs, fail, parse_duration, say};
+use bottles_web::telemetry::{self, LogFormat};
 use bottles_web::{Application, ServiceOptions, Tokens};
 use clap::{CommandFactory, FromArgMatches, Parser};
 
@@ -65,6 +66,15 @@ struct Args {
     #[arg(long)]
     allow_anonymous_writes: bool,
 
+    /// How the access log and the statement log are written: text, or one JSON object a line
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        env = "BOTTLES_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+
     #[command(flatten)]
     database: DatabaseArgs,
 }
@@ -111,9 +121,6 @@ fn main() -> ExitCode {
     if let Err(message) = dotenv {
         return fail(&message);
     }
-    let mut directives = args.database.log_directives();
-    directives.push(format!("{}=info", bottles_web::ACCESS_LOG_TARGET));
-    bottles::cli::log_to_stderr(&directives);
     args.database.warn_if_password_in_arguments(&matches);
     for flag in ["write_token", "read_token"] {
         if matches.value_source(flag) == Some(clap::parser::ValueSource::CommandLine) {
@@ -141,13 +148,31 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => return fail(&format!("could not start the async runtime: {err}")),
     };
-    match runtime.block_on(run(args)) {
+    // Inside the runtime: the spans' exporter runs on it.
+    let mut directives = args.database.log_directives();
+    directives.push(format!("{}=info", bottles_web::ACCESS_LOG_TARGET));
+    directives.push(format!("{SERVICE_TARGET}=info"));
+    let telemetry = {
+        let _inside = runtime.enter();
+        telemetry::init(&directives, args.log_format, "bottles-web")
+    };
+    let telemetry = match telemetry {
+        Ok(telemetry) => telemetry,
+        Err(message) => return fail(&message),
+    };
+    let served = runtime.block_on(async {
+        let served = run(args).await;
+        telemetry.shutdown().await;
+        served
+    });
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    let format = args.log_format;
     // Before anything connects: a refusal should cost nothing.
     let tokens = Tokens::new(&args.write_token, &args.read_token);
     tokens.check_listen(args.listen, args.allow_anonymous_writes)?;
@@ -157,30 +182,49 @@ async fn run(args: Args) -> Result<(), String> {
     };
     #[cfg(feature = "throwaway")]
     if let Some(server) = db.local_server() {
-        say(&format!(
-            "bottles-web: no DATABASE_URL, so serving the notebook's data from a throwaway PostgreSQL at {} (removed on exit)",
-            server.url()
-        ));
+        announce(
+            format,
+            &format!(
+                "bottles-web: no DATABASE_URL, so serving the notebook's data from a throwaway PostgreSQL at {} (removed on exit)",
+                server.url()
+            ),
+        );
         let filled = bottles_web::fill_with_notebook(&db).await;
         filled.map_err(|err| err.to_string())?;
     }
     let replicas = db.replica_targets();
     if !replicas.is_empty() {
-        say(&format!(
-            "bottles-web: reads go to {}, writes to {}",
-            replicas.join(", "),
-            db.target()
-        ));
+        announce(
+            format,
+            &format!(
+                "bottles-web: reads go to {}, writes to {}",
+                replicas.join(", "),
+                db.target()
+            ),
+        );
     }
     let options = ServiceOptions {
         request_timeout: args.request_timeout,
         tokens,
+        ..ServiceOptions::default()
     };
     let app = Application::build(db, args.listen, options).await?;
-    say(&format!("listening on http://{}", app.address()));
+    announce(format, &format!("listening on http://{}", app.address()));
     let served = app.run_until(shutdown_signal()).await;
     served.map_err(|err| format!("the server failed: {err}"))
 }
+
+/// A line about the service itself on stderr: as written, or with `--log-format json` as one
+/// JSON object (`{"timestamp", "level", "message", "target"}`) like the log's lines.
+fn announce(format: LogFormat, line: &str) {
+    match format {
+        LogFormat::Text => say(line),
+        LogFormat::Json => tracing::info!(target: SERVICE_TARGET, "{line}"),
+    }
+}
+
+/// The `tracing` target of [`announce`]'s lines.
+const SERVICE_TARGET: &str = "bottles_web::service";
 
 /// Ctrl-C or SIGTERM.
 async fn shutdown_signal() {

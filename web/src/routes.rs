@@ -11,8 +11,11 @@
 //! | `POST /users/{id}/messages` `{"content"}` | a new message: 201; 404 if no such user |
 //! | `GET /health` | 200 when the database answers, 503 when not |
 //!
-//! With replicas, every GET but `/health` reads on one ([`Database::read`]) and each write is
-//! followed by [`Database::wrote`], so a GET after a POST sees what it wrote.
+//! The GETs are in [`crate::reads`], the POSTs in [`crate::writes`]; each handler's
+//! `#[utoipa::path]` describes it in the OpenAPI document ([`crate::openapi`]), served at
+//! `/openapi.json` with a docs page at `/docs` ([`crate::docs`]). With replicas, every GET but
+//! `/health` reads on one ([`Database::read`]) and each write is followed by
+//! [`Database::wrote`], so a GET after a POST sees what it wrote.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,30 +24,21 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use bottles::Database;
-use bottles::codegen::queries::messages::{
-    Message, count_messages, insert_message, messages_from_user_after,
-};
-use bottles::codegen::queries::tables::ping;
-use bottles::codegen::queries::users::{count_users, insert_user};
-use serde::{Deserialize, Serialize};
-use tokio_postgres::error::SqlState;
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::errors::ApiError;
-use crate::extract::{BODY_LIMIT, Id, Json, Query, checked_text};
-use crate::idempotent::{self, IdempotencyKey};
+use crate::extract::{BODY_LIMIT, Db};
+use crate::openapi::ApiDoc;
+use crate::telemetry::metrics::{self, Metrics};
 use crate::tokens::Tokens;
+use crate::{reads, writes};
 
-/// The longest user name and message content, in characters.
-const NAME_LIMIT: usize = 200;
-const CONTENT_LIMIT: usize = 10_000;
-/// `GET /messages`: the page size when none is asked for, and the largest allowed.
-const DEFAULT_PAGE: i64 = 100;
-const MAX_PAGE: i64 = 1000;
-
-type Db = State<Arc<Database>>;
+/// How long a scrape of `/metrics` waits for the replicas' replay positions.
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How the service treats requests.
 #[derive(Debug, Clone)]
@@ -54,6 +48,8 @@ pub struct ServiceOptions {
     pub request_timeout: Duration,
     /// The bearer tokens writes (and, if any read token is given, reads) need; none by default.
     pub tokens: Tokens,
+    /// Where requests are counted, for `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl Default for ServiceOptions {
@@ -61,21 +57,42 @@ impl Default for ServiceOptions {
         Self {
             request_timeout: Duration::from_secs(30),
             tokens: Tokens::default(),
+            metrics: Metrics::default(),
         }
     }
 }
 
-/// The service on `db`: the endpoints above, JSON errors for unknown routes and methods,
-/// the body limit, the request timeout, the access log, and a 500 (not a dropped connection)
-/// should a handler panic.
+/// The endpoints and their OpenAPI description, from the same handlers: a route is in the
+/// document because it is in the router.
+pub fn api() -> (Router<Arc<Database>>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(reads::stats))
+        .routes(routes!(reads::users, writes::create_user))
+        .routes(routes!(reads::user))
+        .routes(routes!(writes::create_message))
+        .routes(routes!(reads::messages))
+        .routes(routes!(reads::health))
+        .split_for_parts()
+}
+
+/// The service on `db`: the endpoints above, `/openapi.json` and the docs page at `/docs`,
+/// JSON errors for unknown routes and methods, the body limit, the request timeout, the access
+/// log, and a 500 (not a dropped connection) should a handler panic.
 pub fn router(db: Arc<Database>, options: ServiceOptions) -> Router {
-    Router::new()
-        .route("/stats", get(stats))
-        .route("/users", get(users).post(create_user))
-        .route("/users/{id}", get(user))
-        .route("/users/{id}/messages", post(create_message))
-        .route("/messages", get(messages))
-        .route("/health", get(health))
+    let (api, spec) = api();
+    let scrape = options.metrics.clone();
+    api.merge(crate::docs::router(spec))
+        .route(
+            "/metrics",
+            axum::routing::get(async move |State(db): Db| {
+                let stats = db.stats(SCRAPE_TIMEOUT).await;
+                let body = scrape.render(stats);
+                (
+                    [(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+                    body,
+                )
+            }),
+        )
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -92,7 +109,10 @@ pub fn router(db: Arc<Database>, options: ServiceOptions) -> Router {
             options.tokens,
             crate::tokens::require,
         ))
-        .layer(axum::middleware::from_fn(crate::access::log))
+        .layer(axum::middleware::from_fn_with_state(
+            options.metrics,
+            crate::access::log,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }))
@@ -111,197 +131,4 @@ async fn deadline(
         Err(_) => ApiError::unavailable("the database did not answer in time; try again shortly")
             .into_response(),
     }
-}
-
-#[derive(Serialize)]
-struct Stats {
-    users: i64,
-    messages: i64,
-}
-
-async fn stats(State(db): Db) -> Result<axum::Json<Stats>, ApiError> {
-    // Counting scans whole tables: a pooled connection, so no one waits behind it.
-    let stats = db.read(async |db| -> bottles::Result<Stats> {
-        let client = db.client().await?;
-        let (count_users, count_messages) = (count_users(), count_messages());
-        let (users, messages) = tokio::try_join!(
-            count_users.bind(&client).one(),
-            count_messages.bind(&client).one()
-        )?;
-        Ok(Stats { users, messages })
-    });
-    Ok(axum::Json(stats.await?))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UsersQuery {
-    name: Option<String>,
-}
-
-async fn users(State(db): Db, Query(query): Query<UsersQuery>) -> Result<Response, ApiError> {
-    match query.name {
-        // A long read: a pooled connection of its own, so no one waits behind it.
-        None => crate::users::stream_all(&db).await,
-        Some(name) => {
-            no_nul("name", &name)?;
-            let users = db.read(async |db| {
-                bottles::user_by_name_with_messages(&db.client().await?, &name).await
-            });
-            Ok(axum::Json(users.await?).into_response())
-        }
-    }
-}
-
-async fn user(
-    State(db): Db,
-    Id(id): Id,
-) -> Result<axum::Json<bottles::UserWithMessages>, ApiError> {
-    let user = db.read(async |db| bottles::user_by_id_with_messages(&db.client().await?, id).await);
-    user.await?
-        .map(axum::Json)
-        .ok_or_else(|| ApiError::not_found(format!("no user with id {id}")))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MessagesQuery {
-    user_name: Option<String>,
-    limit: Option<i64>,
-    after_id: Option<i32>,
-}
-
-#[derive(Serialize)]
-struct Page {
-    messages: Vec<Message>,
-}
-
-async fn messages(
-    State(db): Db,
-    Query(query): Query<MessagesQuery>,
-) -> Result<axum::Json<Page>, ApiError> {
-    let name = query
-        .user_name
-        .ok_or_else(|| ApiError::bad_request("user_name is required"))?;
-    no_nul("user_name", &name)?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit must be from 1 to {MAX_PAGE}"
-        )));
-    }
-    let after_id = query.after_id.unwrap_or(0);
-    let messages = db.read(async |db| -> bottles::Result<Vec<Message>> {
-        let client = db.shared_client().await?;
-        let page = messages_from_user_after();
-        Ok(page.bind(&client, &name, &after_id, &limit).all().await?)
-    });
-    Ok(axum::Json(Page {
-        messages: messages.await?,
-    }))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewUser {
-    name: String,
-}
-
-async fn create_user(
-    State(db): Db,
-    IdempotencyKey(key): IdempotencyKey,
-    Json(new): Json<NewUser>,
-) -> Result<Response, ApiError> {
-    checked_text("name", &new.name, NAME_LIMIT)?;
-    if let Some(key) = key {
-        let request = format!("POST /users\n{}", serde_json::json!({ "name": new.name }));
-        return idempotent::once(&db, &key, &request, async |tx| {
-            let user = insert_user().bind(tx, &new.name).one().await?;
-            let created = bottles::UserWithMessages {
-                id: user.id,
-                name: user.name,
-                messages: Vec::new(),
-            };
-            Ok((StatusCode::CREATED, to_json(&created)?))
-        })
-        .await;
-    }
-    let client = db.shared_client().await?;
-    let user = insert_user().bind(&client, &new.name).one().await?;
-    db.wrote().await?;
-    let created = bottles::UserWithMessages {
-        id: user.id,
-        name: user.name,
-        messages: Vec::new(),
-    };
-    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
-}
-
-fn to_json(value: &impl Serialize) -> Result<String, ApiError> {
-    serde_json::to_string(value)
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewMessage {
-    content: String,
-}
-
-async fn create_message(
-    State(db): Db,
-    Id(user_id): Id,
-    IdempotencyKey(key): IdempotencyKey,
-    Json(new): Json<NewMessage>,
-) -> Result<Response, ApiError> {
-    checked_text("content", &new.content, CONTENT_LIMIT)?;
-    if let Some(key) = key {
-        let body = serde_json::json!({ "content": new.content });
-        let request = format!("POST /users/{user_id}/messages\n{body}");
-        return idempotent::once(&db, &key, &request, async |tx| {
-            let insert = insert_message();
-            let inserted = insert.bind(tx, &new.content, &user_id).one().await;
-            let message = no_such_user(inserted, user_id)?;
-            Ok((StatusCode::CREATED, to_json(&message)?))
-        })
-        .await;
-    }
-    let client = db.shared_client().await?;
-    let inserted = insert_message()
-        .bind(&client, &new.content, &user_id)
-        .one()
-        .await;
-    let message = no_such_user(inserted, user_id)?;
-    db.wrote().await?;
-    Ok((StatusCode::CREATED, axum::Json(message)).into_response())
-}
-
-/// A message for a user that does not exist is 404, not an error of the database's.
-fn no_such_user(
-    inserted: Result<Message, tokio_postgres::Error>,
-    user_id: i32,
-) -> Result<Message, ApiError> {
-    match inserted {
-        Ok(message) => Ok(message),
-        Err(err) if err.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
-            Err(ApiError::not_found(format!("no user with id {user_id}")))
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-async fn health(State(db): Db) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let client = db.shared_client().await?;
-    ping().bind(&client).one().await?;
-    Ok(axum::Json(serde_json::json!({ "status": "ok" })))
-}
-
-/// A name to look up: any text PostgreSQL can hold.
-fn no_nul(what: &str, text: &str) -> Result<(), ApiError> {
-    if text.contains('\0') {
-        return Err(ApiError::bad_request(format!(
-            "{what} must not contain NUL characters"
-        )));
-    }
-    Ok(())
 }

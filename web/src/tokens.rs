@@ -1,7 +1,7 @@
 //! Bearer tokens: who may write, and (when asked) who may read. A POST needs a write token
 //! once any is configured; a GET needs a read or write token once a read token is; `/health`
-//! stays open for load balancers. Tokens are compared as SHA-256 digests in constant time, and
-//! never appear in a log line, an error or `Debug`.
+//! (for load balancers), `/openapi.json` and `/docs` stay open. Tokens are compared as SHA-256
+//! digests in constant time, and never appear in a log line, an error or `Debug`.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -86,7 +86,7 @@ pub async fn require(State(tokens): State<Tokens>, request: Request, next: Next)
     let writes = !matches!(*request.method(), Method::GET | Method::HEAD);
     let needed = if writes {
         tokens.write.clone()
-    } else if !tokens.read.is_empty() && request.uri().path() != "/health" {
+    } else if !tokens.read.is_empty() && !open_to_all(request.uri().path()) {
         [tokens.read.as_slice(), tokens.write.as_slice()].concat()
     } else {
         Vec::new()
@@ -98,7 +98,7 @@ pub async fn require(State(tokens): State<Tokens>, request: Request, next: Next)
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
+        .and_then(bearer);
     match given {
         Some(token) if tokens.accepts(&needed, token.trim()) => next.run(request).await,
         Some(_) => unauthorized("the bearer token is not valid", Some("invalid_token")),
@@ -107,6 +107,18 @@ pub async fn require(State(tokens): State<Tokens>, request: Request, next: Next)
             unauthorized(&format!("{what} need an Authorization: Bearer token"), None)
         }
     }
+}
+
+/// The token of `Bearer TOKEN`; the scheme's name is case-insensitive (RFC 9110, 11.1).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
+}
+
+/// What stays open when reads need a token: the health check for load balancers, and the API's
+/// description (`/openapi.json`, the docs page), which holds no data.
+fn open_to_all(path: &str) -> bool {
+    matches!(path, "/health" | "/openapi.json" | "/docs") || path.starts_with("/docs/")
 }
 
 fn unauthorized(message: &str, error: Option<&str>) -> Response {
@@ -137,6 +149,17 @@ mod tests {
         assert!(!tokens.accepts(&tokens.write, "new-writ"));
         assert_eq!(tokens.write.len(), 2, "the empty one is ignored");
         assert_eq!(format!("{tokens:?}"), "Tokens { write: 2, read: 1 }");
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_the_token_is_not() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer abc"), Some("abc"));
+        assert_eq!(bearer("BEARER  abc"), Some(" abc"), "trimmed by the caller");
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearerabc"), None);
+        let tokens = Tokens::new(&["Abc"], &[] as &[&str]);
+        assert!(!tokens.accepts(&tokens.write, "abc"));
     }
 
     #[test]

@@ -43,3 +43,4 @@ pub use error::{Error, ReadError, Result, message};
 pub use generated::GenericClient;
 pub use log::{LOG_TARGET, Named, Statements};
 pub use pool::{Client, Database, Node, PoolOptions, SharedClient, Transaction};
+pub use pool::{DatabaseStats, NodeStats, ReplicaState, ReplicaStats, WAIT_BUCKETS, WaitTimes};

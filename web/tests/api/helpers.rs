@@ -127,3 +127,18 @@ pub fn ids(messages: &serde_json::Value) -> Vec<i64> {
         .map(|m| m["id"].as_i64().unwrap())
         .collect()
 }
+
+/// The process's `tracing` subscriber as the binary has it, without the log on stderr: the
+/// statement spans feeding the metrics. Installed once per test binary.
+pub fn telemetry() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        use bottles_web::telemetry::metrics::{StatementMetrics, is_statement};
+        use tracing_subscriber::Layer;
+        use tracing_subscriber::layer::SubscriberExt;
+        let layer =
+            StatementMetrics.with_filter(tracing_subscriber::filter::filter_fn(is_statement));
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+    });
+}

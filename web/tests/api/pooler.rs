@@ -72,6 +72,19 @@ async fn under_load_through_pgbouncer_every_answer_is_exact() {
     );
     let (_, stats) = json(app.get("/stats").await).await;
     assert_eq!(stats, json!({"users": 3, "messages": 100 + written}));
+    let metrics = crate::metrics::scrape(&app).await;
+    let mode = |mode| {
+        crate::metrics::sample(
+            &metrics,
+            "bottles_db_client_statement_mode",
+            &[("mode", mode)],
+        )
+    };
+    assert_eq!(
+        (mode("unprepared"), mode("prepared")),
+        (Some(1.0), Some(0.0)),
+        "{metrics}"
+    );
     drop(app);
     drop(bouncer);
     drop(server);

@@ -78,6 +78,31 @@ async fn gets_read_on_the_replica_and_see_the_posts_before_them() {
     sql.batch_execute(outsider).await.unwrap();
     // The primary holds 6 users; the paused replica, which answers, 5.
     assert_eq!(users_counted(&app).await, 5);
+
+    // /metrics shows the replica up, and behind by the insert it has not replayed.
+    let metrics = crate::metrics::scrape(&app).await;
+    let pool = standby.url().replace("postgres://postgres@", "");
+    let pool = format!("{pool}/{}", app.db_url.rsplit('/').next().unwrap());
+    let pool = pool.replace("/postgres/", "/");
+    let replica = |name: &str, extra: &[(&str, &str)]| {
+        let mut labels = vec![("db_client_connection_pool_name", pool.as_str())];
+        labels.extend_from_slice(extra);
+        crate::metrics::sample(&metrics, name, &labels)
+    };
+    assert_eq!(
+        replica("bottles_db_replica_state", &[("state", "up")]),
+        Some(1.0),
+        "{pool}\n{metrics}"
+    );
+    assert_eq!(
+        replica("bottles_db_replica_state", &[("state", "down")]),
+        Some(0.0)
+    );
+    let lag = replica("bottles_db_replica_replay_lag_bytes", &[]).expect("a replay lag");
+    assert!(
+        lag > 0.0,
+        "replay is paused behind an insert, yet the lag is {lag}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

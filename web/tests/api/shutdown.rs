@@ -18,9 +18,19 @@ type Log = Arc<Mutex<String>>;
 
 /// `bottles-web --listen 127.0.0.1:0` with these variables; returns it, its address and its log.
 pub fn start(vars: &[(&str, &str)], tmp: &std::path::Path) -> (Child, String, Log) {
+    start_with(vars, &[], tmp)
+}
+
+/// [`start`] with more arguments.
+pub fn start_with(
+    vars: &[(&str, &str)],
+    args: &[&str],
+    tmp: &std::path::Path,
+) -> (Child, String, Log) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bottles-web"));
     command
         .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .current_dir(tmp)
         .env("TMPDIR", tmp)
         .env("HOME", tmp)
@@ -38,7 +48,12 @@ pub fn start(vars: &[(&str, &str)], tmp: &std::path::Path) -> (Child, String, Lo
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let mut lines = stderr.lines();
     let address = loop {
-        let line = lines.next().expect("a line before it listens").unwrap();
+        let mut line = lines.next().expect("a line before it listens").unwrap();
+        if line.starts_with('{') {
+            // --log-format json
+            let object: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+            line = object["message"].as_str().unwrap_or_default().to_string();
+        }
         if let Some(address) = line.strip_prefix("listening on ") {
             break address.to_string();
         }

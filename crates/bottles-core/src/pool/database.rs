@@ -11,8 +11,8 @@ use crate::error::{Error, ReadError, Result};
 
 /// A database: its primary, its replicas, and the server it talks to when it started one.
 pub struct Database {
-    primary: Node,
-    replicas: Replicas,
+    pub(super) primary: Node,
+    pub(super) replicas: Replicas,
     /// Declared after `primary` so the pool's connections close before the server stops.
     #[cfg(feature = "throwaway")]
     local_server: Option<throwaway_pg::LocalServer>,

@@ -9,9 +9,13 @@ mod node;
 mod options;
 mod replicas;
 mod shared;
+mod stats;
+mod waits;
 
 pub use client::{Client, Transaction};
 pub use database::Database;
 pub use node::Node;
 pub use options::PoolOptions;
 pub use shared::SharedClient;
+pub use stats::{DatabaseStats, NodeStats, ReplicaState, ReplicaStats};
+pub use waits::{WAIT_BUCKETS, WaitTimes};

@@ -8,6 +8,7 @@ use super::client::Client;
 use super::manager::{Manager, Pool};
 use super::options::PoolOptions;
 use super::shared::{Shared, SharedClient};
+use super::waits::WaitRecorder;
 use crate::connection::ConnectOptions;
 use crate::connection::open::Opener;
 use crate::error::{Error, Result};
@@ -15,7 +16,9 @@ use crate::pooler::Mode;
 
 /// One server: pooled connections ([`Node::client`]) and shared ones ([`Node::shared_client`]).
 pub struct Node {
-    pool: Pool,
+    pub(super) pool: Pool,
+    /// How long callers waited for a pooled connection ([`Node::stats`]).
+    pub(super) waits: WaitRecorder,
     mode: Arc<Mode>,
     shared: Shared,
     target: Arc<str>,
@@ -64,6 +67,7 @@ impl Node {
         Ok(Self {
             pool,
             mode,
+            waits: WaitRecorder::default(),
             shared: Shared::new(options.shared, options.size),
             target,
             wait_timeout: options.wait_timeout,
@@ -72,11 +76,10 @@ impl Node {
 
     /// A pooled connection, ready to run generated queries (see [`Client`]).
     pub async fn client(&self) -> Result<Client> {
-        let object = self
-            .pool
-            .get()
-            .await
-            .map_err(|err| Error::pool(&self.target, self.wait_timeout, err))?;
+        let asked = std::time::Instant::now();
+        let object = self.pool.get().await;
+        self.waits.record(asked.elapsed());
+        let object = object.map_err(|err| Error::pool(&self.target, self.wait_timeout, err))?;
         Ok(Client::new(object, self.mode.clone()))
     }
 

@@ -35,6 +35,17 @@ pub(super) struct Use<'a> {
 }
 
 impl Health {
+    /// What [`crate::Database::stats`] shows.
+    pub(super) fn state(&self) -> crate::ReplicaState {
+        use crate::ReplicaState;
+        match *self.0.lock().expect("not poisoned") {
+            State::Up => ReplicaState::Up,
+            State::Probing { .. } => ReplicaState::Probing,
+            State::Down { left_alone, .. } if left_alone.is_zero() => ReplicaState::Unknown,
+            State::Down { .. } => ReplicaState::Down,
+        }
+    }
+
     /// Not yet known to answer: the first read probes it, the others go elsewhere meanwhile.
     pub(super) fn unknown() -> Self {
         Self(Mutex::new(State::Down {

@@ -172,6 +172,12 @@ impl Replicas {
         Ok(())
     }
 
+    /// Each replica and its state, for [`crate::Database::stats`].
+    pub(crate) fn states(&self) -> Vec<(&Node, crate::ReplicaState)> {
+        let each = self.replicas.iter();
+        each.map(|r| (&r.node, r.health.state())).collect()
+    }
+
     /// The replicas' targets, safe to print.
     pub(crate) fn targets(&self) -> Vec<&str> {
         self.replicas
@@ -187,6 +193,14 @@ impl Replicas {
 /// out when the client hears of it.
 const WAL_WRITTEN: &str = "SELECT pg_current_wal_insert_lsn()";
 const WAL_REPLAYED: &str = "SELECT pg_last_wal_replay_lsn()";
+
+/// How far `node` has written (`replayed`: replayed), for [`crate::Database::stats`].
+pub(crate) async fn wal_position_of(node: &Node, replayed: bool) -> Option<u64> {
+    let sql = if replayed { WAL_REPLAYED } else { WAL_WRITTEN };
+    wal_position(&node.shared_client().await.ok()?, sql)
+        .await
+        .ok()?
+}
 
 /// The WAL position `sql` answers (`None` for NULL: a server that is not a standby).
 async fn wal_position(client: &SharedClient, sql: &str) -> Result<Option<u64>> {
