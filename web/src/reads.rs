@@ -15,7 +15,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::errors::ApiError;
 use crate::extract::{Db, Id, Query};
 use crate::openapi::{ErrorBody, MessageSchema, UserSchema};
-use crate::telemetry::statement::statement;
 
 /// `GET /messages`: the page size when none is asked for, and the largest allowed.
 const DEFAULT_PAGE: i64 = 100;
@@ -47,8 +46,8 @@ pub async fn stats(State(db): Db) -> Result<axum::Json<Stats>, ApiError> {
         let client = db.client().await?;
         let (count_users, count_messages) = (count_users(), count_messages());
         let (users, messages) = tokio::try_join!(
-            statement(db, "count_users", count_users.bind(&client).one()),
-            statement(db, "count_messages", count_messages.bind(&client).one())
+            count_users.bind(&client).one(),
+            count_messages.bind(&client).one()
         )?;
         Ok(Stats { users, messages })
     });
@@ -171,7 +170,7 @@ pub async fn messages(
         let client = db.shared_client().await?;
         let page = messages_from_user_after();
         let page = page.bind(&client, &name, &after_id, &limit).all();
-        Ok(statement(db, "messages_from_user_after", page).await?)
+        Ok(page.await?)
     });
     Ok(axum::Json(Page {
         messages: messages.await?,
@@ -197,7 +196,7 @@ pub struct Health {
 )]
 pub async fn health(State(db): Db) -> Result<axum::Json<Health>, ApiError> {
     let client = db.shared_client().await?;
-    statement(db.primary(), "ping", ping().bind(&client).one()).await?;
+    ping().bind(&client).one().await?;
     Ok(axum::Json(Health { status: "ok" }))
 }
 

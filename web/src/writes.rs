@@ -15,7 +15,6 @@ use crate::errors::ApiError;
 use crate::extract::{Db, Id, Json, checked_text};
 use crate::idempotent::{self, IdempotencyKey};
 use crate::openapi::{ErrorBody, MessageSchema, UserSchema};
-use crate::telemetry::statement::statement;
 
 /// The longest user name and message content, in characters.
 const NAME_LIMIT: usize = 200;
@@ -61,7 +60,7 @@ pub async fn create_user(
         return idempotent::once(&db, &key, &request, async |tx| {
             let insert = insert_user();
             let insert = insert.bind(tx, &new.name).one();
-            let user = statement(db.primary(), "insert_user", insert).await?;
+            let user = insert.await?;
             let created = bottles::UserWithMessages {
                 id: user.id,
                 name: user.name,
@@ -74,7 +73,7 @@ pub async fn create_user(
     let client = db.shared_client().await?;
     let insert = insert_user();
     let insert = insert.bind(&client, &new.name).one();
-    let user = statement(db.primary(), "insert_user", insert).await?;
+    let user = insert.await?;
     db.wrote().await?;
     let created = bottles::UserWithMessages {
         id: user.id,
@@ -135,7 +134,7 @@ pub async fn create_message(
         return idempotent::once(&db, &key, &request, async |tx| {
             let insert = insert_message();
             let insert = insert.bind(tx, &new.content, &user_id).one();
-            let inserted = statement(db.primary(), "insert_message", insert).await;
+            let inserted = insert.await;
             let message = no_such_user(inserted, user_id)?;
             Ok((StatusCode::CREATED, to_json(&message)?))
         })
@@ -144,7 +143,7 @@ pub async fn create_message(
     let client = db.shared_client().await?;
     let insert = insert_message();
     let insert = insert.bind(&client, &new.content, &user_id).one();
-    let inserted = statement(db.primary(), "insert_message", insert).await;
+    let inserted = insert.await;
     let message = no_such_user(inserted, user_id)?;
     db.wrote().await?;
     Ok((StatusCode::CREATED, axum::Json(message)).into_response())

@@ -41,6 +41,6 @@ pub mod cli;
 pub use connection::{ConfigError, ConfigErrorKind, ConnectOptions, SslMode};
 pub use error::{Error, ReadError, Result, message};
 pub use generated::GenericClient;
-pub use log::{LOG_TARGET, Named, Statements};
+pub use log::{LOG_TARGET, Named, SPAN_TARGET, Statements};
 pub use pool::{Client, Database, Node, PoolOptions, SharedClient, Transaction};
 pub use pool::{DatabaseStats, NodeStats, ReplicaState, ReplicaStats, WAIT_BUCKETS, WaitTimes};

@@ -4,7 +4,7 @@
 //! | metric | labels | from |
 //! |---|---|---|
 //! | `http_server_request_duration_seconds` (histogram) | `http_request_method`, `http_route`, `http_response_status_code` | each request ([`crate::access`]) |
-//! | `db_client_operation_duration_seconds` (histogram) | `db_system_name`, `db_namespace`, `db_operation_name`, `db_collection_name`, `db_query_summary`, `db_response_status_code`, `error_type`, `server_address`, `server_port` | each statement span ([`super::statement`]) |
+//! | `db_client_operation_duration_seconds` (histogram) | `db_system_name`, `db_namespace`, `db_operation_name`, `db_collection_name`, `db_query_summary`, `db_response_status_code`, `error_type`, `server_address`, `server_port` | each statement span ([`bottles::SPAN_TARGET`]) |
 //! | `db_client_connections_usage` | `db_client_connection_pool_name`, `db_client_connection_state` (`idle`, `used`) | the pool, when scraped |
 //! | `db_client_connection_max`, `db_client_connection_pending_requests` | `db_client_connection_pool_name` | the pool |
 //! | `db_client_connection_wait_time_seconds` (histogram) | `db_client_connection_pool_name` | every wait for a pooled connection |

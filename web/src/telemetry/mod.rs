@@ -1,10 +1,10 @@
 //! What the service tells its operators: metrics ([`metrics`], served at `/metrics`), traces
-//! over OTLP ([`traces`]), both built from the statement spans ([`statement`]) and the request
-//! spans ([`crate::access`]); and the process's `tracing` subscriber ([`init`]): the access
-//! log and the statement log on stderr, as text or JSON.
+//! over OTLP ([`traces`]), both built from the statement spans bottles-core opens around every
+//! generated query ([`bottles::SPAN_TARGET`]) and the request spans ([`crate::access`]); and
+//! the process's `tracing` subscriber ([`init`]): the access log and the statement log on
+//! stderr, as text or JSON.
 
 pub mod metrics;
-pub mod statement;
 pub mod traces;
 
 use std::io::{IsTerminal, Write};

@@ -4,7 +4,10 @@
 use tokio_postgres::types::{BorrowToSql, ToSql};
 use tokio_postgres::{Error, Row, RowStream, Statement};
 
+use tracing::Instrument;
+
 use super::ops::{Execute, One, Opt, Raw};
+use crate::log::{Origin, ended};
 use crate::pool::{Client, SharedClient, Transaction};
 
 /// What generated queries run on: [`Client`], [`Transaction`] and [`SharedClient`]. Each call
@@ -96,7 +99,7 @@ macro_rules! runs_generated_queries {
     ($type:ty) => {
         impl GenericClient for $type {
             async fn prepare(&self, query: &str) -> Result<Statement, Error> {
-                let (on, mode) = self.on();
+                let (on, mode, _) = self.on();
                 on.prepare(mode, query).await
             }
 
@@ -105,8 +108,8 @@ macro_rules! runs_generated_queries {
                 query: &str,
                 params: &[&(dyn ToSql + Sync)],
             ) -> Result<u64, Error> {
-                let (on, mode) = self.on();
-                on.run(mode, query, None, Execute(params)).await
+                let (on, mode, origin) = self.on();
+                traced(origin, query, on.run(mode, query, None, Execute(params))).await
             }
 
             async fn query_one(
@@ -115,8 +118,8 @@ macro_rules! runs_generated_queries {
                 cached: Option<&Statement>,
                 params: &[&(dyn ToSql + Sync)],
             ) -> Result<Row, Error> {
-                let (on, mode) = self.on();
-                on.run(mode, query, cached, One(params)).await
+                let (on, mode, origin) = self.on();
+                traced(origin, query, on.run(mode, query, cached, One(params))).await
             }
 
             async fn query_opt(
@@ -125,8 +128,8 @@ macro_rules! runs_generated_queries {
                 cached: Option<&Statement>,
                 params: &[&(dyn ToSql + Sync)],
             ) -> Result<Option<Row>, Error> {
-                let (on, mode) = self.on();
-                on.run(mode, query, cached, Opt(params)).await
+                let (on, mode, origin) = self.on();
+                traced(origin, query, on.run(mode, query, cached, Opt(params))).await
             }
 
             async fn query_raw<I>(
@@ -140,8 +143,8 @@ macro_rules! runs_generated_queries {
                 I::IntoIter: ExactSizeIterator + Send,
                 I::Item: BorrowToSql,
             {
-                let (on, mode) = self.on();
-                on.run(mode, query, cached, Raw(params)).await
+                let (on, mode, origin) = self.on();
+                traced(origin, query, on.run(mode, query, cached, Raw(params))).await
             }
         }
     };
@@ -150,3 +153,15 @@ macro_rules! runs_generated_queries {
 runs_generated_queries!(Client);
 runs_generated_queries!(Transaction<'_>);
 runs_generated_queries!(SharedClient);
+
+/// Runs `call`, the statement `sql`, in its span (see [`crate::log::SPAN_TARGET`]).
+async fn traced<T>(
+    origin: &Origin,
+    sql: &str,
+    call: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let span = origin.span(sql);
+    let result = call.instrument(span.clone()).await;
+    ended(&span, &result);
+    result
+}

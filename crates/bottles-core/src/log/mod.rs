@@ -9,6 +9,7 @@
 //! shows parameters, and the application's [`Statements`] catalog names them.
 
 mod conversation;
+mod span;
 mod statements;
 mod values;
 
@@ -16,6 +17,8 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use conversation::{Conversation, Finished, Outcome, reads_backend, reads_frontend};
+pub use span::SPAN_TARGET;
+pub(crate) use span::{Origin, ended, split_target};
 use statements::one_line;
 pub use statements::{Named, Statements};
 use values::render;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tokio_postgres::Error;
 
 use super::manager::Object;
+use crate::log::Origin;
 use crate::pooler::{Calls, Mode, On};
 
 /// A pooled connection; dropping it returns the connection to the pool.
@@ -23,14 +24,16 @@ use crate::pooler::{Calls, Mode, On};
 pub struct Client {
     object: Object,
     mode: Arc<Mode>,
+    origin: Arc<Origin>,
     calls: Calls,
 }
 
 impl Client {
-    pub(crate) fn new(object: Object, mode: Arc<Mode>) -> Self {
+    pub(crate) fn new(object: Object, mode: Arc<Mode>, origin: Arc<Origin>) -> Self {
         Self {
             object,
             mode,
+            origin,
             calls: Calls::default(),
         }
     }
@@ -39,9 +42,10 @@ impl Client {
         &self.object
     }
 
-    /// Where generated queries run, and how.
-    pub(crate) fn on(&self) -> (On<'_>, &Mode) {
-        (On::Connection(self.wrapper(), &self.calls), &self.mode)
+    /// Where generated queries run, how, and what their spans say.
+    pub(crate) fn on(&self) -> (On<'_>, &Mode, &Origin) {
+        let on = On::Connection(self.wrapper(), &self.calls);
+        (on, &self.mode, &self.origin)
     }
 
     /// Whether a transaction pooler is in front: statements inside a transaction then go
@@ -53,19 +57,19 @@ impl Client {
     /// Starts a transaction: committed by [`Transaction::commit`], rolled back by
     /// [`Transaction::rollback`] or on drop.
     pub async fn transaction(&mut self) -> Result<Transaction<'_>, Error> {
-        let mode = self.mode.clone();
+        let (mode, origin) = (self.mode.clone(), self.origin.clone());
         let inner = self.object.transaction().await?;
-        Transaction::opened(inner, mode).await
+        Transaction::opened(inner, mode, origin).await
     }
 
     /// Starts a read-only transaction that reads one snapshot (`REPEATABLE READ`): several
     /// reads that must agree with each other.
     pub async fn read_only_transaction(&mut self) -> Result<Transaction<'_>, Error> {
-        let mode = self.mode.clone();
+        let (mode, origin) = (self.mode.clone(), self.origin.clone());
         let builder = self.object.build_transaction();
         let builder = builder.isolation_level(tokio_postgres::IsolationLevel::RepeatableRead);
         let inner = builder.read_only(true).start().await?;
-        Transaction::opened(inner, mode).await
+        Transaction::opened(inner, mode, origin).await
     }
 }
 
@@ -89,6 +93,7 @@ impl Deref for Client {
 pub struct Transaction<'a> {
     inner: deadpool_postgres::Transaction<'a>,
     mode: Arc<Mode>,
+    origin: Arc<Origin>,
 }
 
 impl<'a> Transaction<'a> {
@@ -96,6 +101,7 @@ impl<'a> Transaction<'a> {
     async fn opened(
         inner: deadpool_postgres::Transaction<'a>,
         mode: Arc<Mode>,
+        origin: Arc<Origin>,
     ) -> Result<Transaction<'a>, Error> {
         // The savepoint lets a rollback still deallocate (see `Mode::deallocates`).
         let mut opening = match mode.deallocates() {
@@ -106,7 +112,11 @@ impl<'a> Transaction<'a> {
         if !opening.is_empty() {
             inner.batch_execute(&opening).await?;
         }
-        Ok(Transaction { inner, mode })
+        Ok(Transaction {
+            inner,
+            mode,
+            origin,
+        })
     }
 
     /// Commits everything done in the transaction.
@@ -126,9 +136,9 @@ impl<'a> Transaction<'a> {
         self.inner.rollback().await
     }
 
-    /// Where generated queries run (inside the transaction), and how.
-    pub(crate) fn on(&self) -> (On<'_>, &Mode) {
-        (On::Transaction(&self.inner), &self.mode)
+    /// Where generated queries run (inside the transaction), how, and what their spans say.
+    pub(crate) fn on(&self) -> (On<'_>, &Mode, &Origin) {
+        (On::Transaction(&self.inner), &self.mode, &self.origin)
     }
 }
 

@@ -12,6 +12,7 @@ use super::waits::WaitRecorder;
 use crate::connection::ConnectOptions;
 use crate::connection::open::Opener;
 use crate::error::{Error, Result};
+use crate::log::Origin;
 use crate::pooler::Mode;
 
 /// One server: pooled connections ([`Node::client`]) and shared ones ([`Node::shared_client`]).
@@ -20,6 +21,8 @@ pub struct Node {
     /// How long callers waited for a pooled connection ([`Node::stats`]).
     pub(super) waits: WaitRecorder,
     mode: Arc<Mode>,
+    /// What its statement spans say of it.
+    origin: Arc<Origin>,
     shared: Shared,
     target: Arc<str>,
     wait_timeout: Duration,
@@ -67,6 +70,7 @@ impl Node {
         Ok(Self {
             pool,
             mode,
+            origin: Arc::new(Origin::new(&target, options.statements)),
             waits: WaitRecorder::default(),
             shared: Shared::new(options.shared, options.size),
             target,
@@ -80,7 +84,7 @@ impl Node {
         let object = self.pool.get().await;
         self.waits.record(asked.elapsed());
         let object = object.map_err(|err| Error::pool(&self.target, self.wait_timeout, err))?;
-        Ok(Client::new(object, self.mode.clone()))
+        Ok(Client::new(object, self.mode.clone(), self.origin.clone()))
     }
 
     /// One of a few connections shared by every caller: statements from many tasks are
@@ -90,7 +94,7 @@ impl Node {
     pub async fn shared_client(&self) -> Result<SharedClient> {
         let shared = self
             .shared
-            .get(&self.pool.manager().opener, &self.mode)
+            .get(&self.pool.manager().opener, &self.mode, &self.origin)
             .await;
         shared.map_err(|failure| Error::connect(&self.target, failure))
     }

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::connection::open::Opener;
 use crate::error::{ConnectFailure, Result};
+use crate::log::Origin;
 use crate::pooler::{Calls, Mode, On};
 use deadpool_postgres::ClientWrapper;
 
@@ -62,6 +63,7 @@ impl Shared {
         &self,
         opener: &Opener,
         mode: &Arc<Mode>,
+        origin: &Arc<Origin>,
     ) -> Result<SharedClient, ConnectFailure> {
         let used = match mode.pooled() {
             true => self.slots.len(),
@@ -71,6 +73,7 @@ impl Shared {
         let shared = |connection| SharedClient {
             connection,
             mode: mode.clone(),
+            origin: origin.clone(),
         };
         if let Some(client) = slot.live() {
             return Ok(shared(client));
@@ -100,16 +103,15 @@ impl Slot {
 pub struct SharedClient {
     connection: Arc<Connection>,
     mode: Arc<Mode>,
+    origin: Arc<Origin>,
 }
 
 impl SharedClient {
-    /// Where generated queries run, and how.
-    pub(crate) fn on(&self) -> (On<'_>, &Mode) {
+    /// Where generated queries run, how, and what their spans say.
+    pub(crate) fn on(&self) -> (On<'_>, &Mode, &Origin) {
         let connection = &self.connection;
-        (
-            On::Connection(&connection.client, &connection.calls),
-            &self.mode,
-        )
+        let on = On::Connection(&connection.client, &connection.calls);
+        (on, &self.mode, &self.origin)
     }
 }
 

@@ -9,6 +9,7 @@ use super::node::Node;
 use super::replicas::wal_position_of;
 
 use super::waits::WaitTimes;
+use crate::log::split_target;
 
 /// A snapshot of a [`Database`].
 #[derive(Debug, Clone)]
@@ -44,8 +45,8 @@ pub struct NodeStats {
     pub waiting: usize,
     /// How long callers waited for a pooled connection, since the start.
     pub wait: WaitTimes,
-    /// Whether statements run unprepared, each in a transaction of its own (behind a
-    /// transaction pooler), rather than prepared once per connection.
+    /// Whether statements run unprepared, each one request with its SQL (behind a transaction
+    /// pooler, or `statement_cache_size=0`), rather than prepared once per connection.
     pub unprepared: bool,
 }
 
@@ -144,35 +145,5 @@ impl Database {
                 })
                 .collect(),
         }
-    }
-}
-
-/// `postgres://user@host:port/dbname` → host, port, dbname.
-fn split_target(target: &str) -> (String, u16, String) {
-    let rest = target.trim_start_matches("postgres://");
-    let rest = rest.split_once('@').map_or(rest, |(_, rest)| rest);
-    let (server, database) = rest.rsplit_once('/').unwrap_or((rest, ""));
-    let (address, port) = server.rsplit_once(':').unwrap_or((server, "5432"));
-    (
-        address.to_string(),
-        port.parse().unwrap_or(5432),
-        database.to_string(),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_split_into_server_and_database() {
-        assert_eq!(
-            split_target("postgres://postgres@127.0.0.1:5433/bottles"),
-            ("127.0.0.1".into(), 5433, "bottles".into())
-        );
-        assert_eq!(
-            split_target("postgres://me@/run/postgresql:5432/me"),
-            ("/run/postgresql".into(), 5432, "me".into())
-        );
     }
 }

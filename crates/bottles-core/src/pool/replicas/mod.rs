@@ -206,7 +206,7 @@ pub(crate) async fn wal_position_of(node: &Node, replayed: bool) -> Option<u64> 
 async fn wal_position(client: &SharedClient, sql: &str) -> Result<Option<u64>> {
     let failed = Error::statement("replica check");
     // Sent in turn with the client's other calls (see `crate::pooler`).
-    let (on, mode) = client.on();
+    let (on, mode, _) = client.on();
     let rows = on.simple_query(mode, sql).await.map_err(failed)?;
     let text = rows.iter().find_map(|message| match message {
         SimpleQueryMessage::Row(row) => Some(row.get(0)),
