@@ -13,6 +13,7 @@ mod hostile;
 mod idempotency;
 mod libpq;
 mod migrate;
+mod otlp;
 mod pipeline;
 mod pooler;
 mod replicas;

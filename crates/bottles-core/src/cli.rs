@@ -9,6 +9,11 @@ use std::time::Duration;
 
 use clap::Args;
 use clap::parser::ValueSource;
+use tracing::Subscriber;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::{Database, PoolOptions, Result};
 
@@ -127,13 +132,23 @@ pub fn load_dotenv() -> Result<(), String> {
     }
 }
 
-/// Sends the `tracing` events `directives` select (`target=level`, as in `RUST_LOG`) to
-/// stderr, in color on a terminal. Call once, before the runtime starts.
-pub fn log_to_stderr(directives: &[String]) {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(directives.join(",")))
+/// The `tracing` layer that sends the events `directives` select (`target=level`, as in
+/// `RUST_LOG`) to stderr, in color on a terminal; its filter is its own, so other layers (an
+/// OTLP exporter, say) may see more.
+pub fn stderr_log<S>(directives: &[String]) -> impl Layer<S> + Send + Sync + use<S>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+{
+    tracing_subscriber::fmt::layer()
         .with_writer(|| StderrOrNothing)
         .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(EnvFilter::new(directives.join(",")))
+}
+
+/// Installs [`stderr_log`] alone as the process's subscriber. Call once.
+pub fn log_to_stderr(directives: &[String]) {
+    tracing_subscriber::registry()
+        .with(stderr_log(directives))
         .init();
 }
 

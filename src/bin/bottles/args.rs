@@ -47,6 +47,19 @@ pub enum Command {
     Migrate(MigrateArgs),
 }
 
+impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Reset => "reset",
+            Command::Seed(_) => "seed",
+            Command::Query(_) => "query",
+            Command::Migrate(_) => "migrate",
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
     /// Print what would run, change nothing

@@ -8,6 +8,7 @@ mod failed;
 mod migrate;
 mod progress;
 mod report;
+mod telemetry;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,6 +18,7 @@ use bottles::cli::{fail, say};
 use bottles::{Database, Error};
 use clap::{CommandFactory, FromArgMatches};
 use serde::Serialize;
+use tracing::Instrument;
 
 use args::{Cli, Command};
 use failed::Failed;
@@ -37,19 +39,35 @@ fn main() -> ExitCode {
     if let Err(message) = dotenv {
         return fail(&message);
     }
-    bottles::cli::log_to_stderr(&cli.database.log_directives());
-    cli.database.warn_if_password_in_arguments(&matches);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => return fail(&format!("could not start the async runtime: {err}")),
     };
+    // The exports run on this runtime.
+    let entered = runtime.enter();
+    let traces = match telemetry::start(&cli.database.log_directives()) {
+        Ok(traces) => traces,
+        Err(message) => return fail(&message),
+    };
+    drop(entered);
+    cli.database.warn_if_password_in_arguments(&matches);
+    // One trace per run: the statements' spans under the command's.
+    let name = cli.command.as_ref().map_or("run", Command::name);
+    let span = tracing::info_span!(
+        "command",
+        otel.name = format!("bottles {name}"),
+        otel.kind = "internal"
+    );
     let outcome = runtime.block_on(async {
         tokio::select! {
-            outcome = run(cli) => Some(outcome),
+            outcome = run(cli).instrument(span) => Some(outcome),
             // Dropping `run` drops its Database: open transactions roll back, a local server stops.
             _ = tokio::signal::ctrl_c() => None,
         }
     });
+    if let Some(traces) = traces {
+        runtime.block_on(traces.shutdown());
+    }
     match outcome {
         Some(Ok(output)) if output.is_empty() => ExitCode::SUCCESS,
         Some(Ok(output)) => match writeln!(std::io::stdout().lock(), "{output}") {

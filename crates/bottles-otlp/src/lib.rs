@@ -1,5 +1,5 @@
-//! OpenTelemetry traces over OTLP, configured the way the OpenTelemetry specification says,
-//! by environment variables, and off unless an endpoint is given:
+//! OpenTelemetry traces over OTLP for bottles' binaries, configured the way the OpenTelemetry
+//! specification says, by environment variables, and off unless an endpoint is given:
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -9,8 +9,9 @@
 //! | `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none` | no traces even with an endpoint |
 //! | `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_HEADERS`, `…_TIMEOUT` | read by the exporter and the batch processor as specified |
 //!
-//! Spans go out in batches from a task on the service's own runtime. The request span
-//! ([`crate::access`]) takes a W3C `traceparent` from the request as its parent.
+//! Spans go out in batches from a task on the program's own tokio runtime (the thread-based
+//! batch processor cannot drive tonic or reqwest without one), and the last ones are flushed
+//! by [`Traces::shutdown`], for a bounded time.
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
@@ -19,6 +20,14 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::runtime::Tokio;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::registry::LookupSpan;
+
+/// How long the last spans may take to leave at exit: an endpoint that does not answer must not
+/// hold the program up.
+pub const FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The exporter's settings, from the environment (a function, so tests can pass their own).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,9 +66,61 @@ pub fn settings(var: impl Fn(&str) -> Option<String>) -> Result<Option<Settings>
     Ok(Some(Settings { protocol }))
 }
 
-/// The tracer provider for `service`, exporting as `settings` say. Must be called on the
-/// runtime that will carry the exports; the endpoint and the rest are read by the exporter.
-pub fn provider(settings: &Settings, service: &'static str) -> Result<SdkTracerProvider, String> {
+/// Exported traces: the `tracing` layer that hands spans over, and the exporter to flush at
+/// exit.
+#[derive(Debug)]
+pub struct Traces {
+    provider: SdkTracerProvider,
+    service: &'static str,
+}
+
+/// The program the spans come from: its name (the default `service.name`) and version.
+#[derive(Debug, Clone, Copy)]
+pub struct Service {
+    /// `service.name`, unless `OTEL_SERVICE_NAME` names it.
+    pub name: &'static str,
+    /// `service.version`.
+    pub version: &'static str,
+}
+
+impl Traces {
+    /// Traces for `service` when the environment (`var`) asks for them, else `None`. Call
+    /// inside the tokio runtime that will carry the exports.
+    pub fn from_env(
+        service: Service,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, String> {
+        let Some(settings) = settings(var)? else {
+            return Ok(None);
+        };
+        let provider = provider(&settings, service)?;
+        let service = service.name;
+        Ok(Some(Self { provider, service }))
+    }
+
+    /// The layer that exports every span (events stay with the log).
+    pub fn layer<S>(&self) -> impl Layer<S> + Send + Sync + use<S>
+    where
+        S: Subscriber + for<'span> LookupSpan<'span> + Send + Sync,
+    {
+        tracing_opentelemetry::layer()
+            .with_tracer(self.provider.tracer(self.service))
+            .with_filter(filter_fn(|metadata| metadata.is_span()))
+    }
+
+    /// Sends the spans still buffered, for up to [`FLUSH_LIMIT`], and stops exporting. Call on
+    /// the runtime the exports ran on.
+    pub async fn shutdown(self) {
+        // Blocks until the exporting task, on this runtime, is done.
+        let provider = self.provider;
+        let flushed = tokio::task::spawn_blocking(move || provider.shutdown());
+        let _ = tokio::time::timeout(FLUSH_LIMIT, flushed).await;
+    }
+}
+
+/// The tracer provider for `service`, exporting as `settings` say, on the current runtime; the
+/// endpoint and the rest are read by the exporter.
+fn provider(settings: &Settings, service: Service) -> Result<SdkTracerProvider, String> {
     let exporter = match settings.protocol {
         Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -73,10 +134,10 @@ pub fn provider(settings: &Settings, service: &'static str) -> Result<SdkTracerP
     let exporter = exporter.map_err(|err| format!("could not set up OTLP traces: {err}"))?;
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read by the builder; the binary's
     // name is the default.
-    let mut resource = Resource::builder()
-        .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")));
+    let mut resource =
+        Resource::builder().with_attribute(KeyValue::new("service.version", service.version));
     if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
-        resource = resource.with_service_name(service);
+        resource = resource.with_service_name(service.name);
     }
     let resource = resource.build();
     let batches = BatchSpanProcessor::builder(exporter, Tokio).build();
@@ -84,14 +145,6 @@ pub fn provider(settings: &Settings, service: &'static str) -> Result<SdkTracerP
         .with_span_processor(batches)
         .with_resource(resource)
         .build())
-}
-
-/// The tracer the `tracing` layer hands spans to.
-pub fn tracer(
-    provider: &SdkTracerProvider,
-    service: &'static str,
-) -> opentelemetry_sdk::trace::Tracer {
-    provider.tracer(service)
 }
 
 #[cfg(test)]
