@@ -1,5 +1,5 @@
 //! Benchmark 8: what OpenTelemetry tracing costs bottles-web. `GET /messages?user_name=Eli&limit=5`
-//! under `wrk` (64 connections) on the release binary twice over the same database: with no
+//! under `wrk` (64 connections, 8 s a run) on the release binary twice over the same database: with no
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (tracing off: the request span is never built), and with one
 //! pointing at an OTLP/HTTP receiver here that reads and discards every batch (tracing on: a
 //! server span per request, a client span per statement, batches exported), and on with one
@@ -15,14 +15,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bottles::SeedPlan;
+use bottles_bench::http::{Server, wrk};
 use bottles_bench::{note, report, seeded_database};
 
-const SECONDS: u32 = 6;
-const CONNECTIONS: u32 = 64;
 const PATH: &str = "/messages?user_name=Eli&limit=5";
 
 fn main() {
@@ -31,15 +29,15 @@ fn main() {
     let database = runtime.block_on(seeded_database("bench_tracing", SeedPlan::notebook()));
     let url = database.url().to_string();
     let (receiver, batches) = otlp_sink();
-    let off = Server::start(&url, &[]);
-    let on = Server::start(
+    let off = Server::bottles_web(&url);
+    let on = Server::bottles_web_with(
         &url,
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.as_str()),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
         ],
     );
-    let sampled = Server::start(
+    let sampled = Server::bottles_web_with(
         &url,
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.as_str()),
@@ -49,7 +47,7 @@ fn main() {
         ],
     );
     let before = std::env::var_os("BOTTLES_BENCH_WEB_BEFORE_BIN")
-        .map(|binary| Server::start_binary(PathBuf::from(binary), &url, &[]));
+        .map(|binary| Server::bottles_web_binary(PathBuf::from(binary), &url, &[]));
     let mut order = vec![&off, &on, &sampled, &sampled, &on, &off];
     if let Some(before) = &before {
         order.insert(0, before);
@@ -57,7 +55,10 @@ fn main() {
     }
     let runs: Vec<(f64, Duration)> = order
         .iter()
-        .map(|server| wrk(&format!("http://{}{PATH}", server.address)))
+        .map(|server| {
+            let load = wrk(&server.url(PATH), None);
+            (load.per_second, load.p99)
+        })
         .collect();
     let first = usize::from(before.is_some());
     let pair = |a: usize, b: usize| {
@@ -154,92 +155,4 @@ fn serve_batches(stream: TcpStream, batches: &std::sync::atomic::AtomicU64) {
             return;
         }
     }
-}
-
-/// The release bottles-web on `url`, on a free port, with `vars`; stopped when dropped.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    fn start(url: &str, vars: &[(&str, &str)]) -> Self {
-        let binary = std::env::var_os("BOTTLES_BENCH_WEB_BIN")
-            .map(PathBuf::from)
-            .expect(
-                "BOTTLES_BENCH_WEB_BIN is not set: run the benchmarks with `cargo xtask bench`",
-            );
-        Self::start_binary(binary, url, vars)
-    }
-
-    fn start_binary(binary: PathBuf, url: &str, vars: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(binary);
-        command
-            .args(["--listen", "127.0.0.1:0"])
-            .env("DATABASE_URL", url)
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (name, value) in vars {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("start bottles-web");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let address = lines
-            .find_map(|line| {
-                line.ok()?
-                    .strip_prefix("listening on http://")
-                    .map(String::from)
-            })
-            .expect("bottles-web says where it listens");
-        // Its access log goes on; keep reading it, as a log collector would.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, address }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// `wrk -t2 -c64 -d6s --latency URL`: requests per second and the 99th percentile.
-fn wrk(url: &str) -> (f64, Duration) {
-    let mut command = Command::new("wrk");
-    command.args([
-        "-t2",
-        &format!("-c{CONNECTIONS}"),
-        &format!("-d{SECONDS}s"),
-        "--latency",
-        url,
-    ]);
-    let output = bottles_bench::run_quietly(&mut command);
-    assert!(!output.contains("Non-2xx"), "failed requests:\n{output}");
-    let field = |prefix: &str| {
-        output
-            .lines()
-            .find_map(|line| {
-                line.trim()
-                    .strip_prefix(prefix)
-                    .map(|v| v.trim().to_string())
-            })
-            .unwrap_or_else(|| panic!("no {prefix:?} in wrk's output:\n{output}"))
-    };
-    let rate = field("Requests/sec:").parse().expect("a rate");
-    let p99 = field("99%");
-    let split = p99
-        .find(|c: char| c.is_ascii_alphabetic())
-        .unwrap_or(p99.len());
-    let value: f64 = p99[..split].parse().expect("a number");
-    let seconds = match &p99[split..] {
-        "us" => value / 1e6,
-        "ms" => value / 1e3,
-        _ => value,
-    };
-    (rate, Duration::from_secs_f64(seconds))
 }

@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,16 +28,32 @@ pub struct Server {
 impl Server {
     /// The release bottles-web on `url` (never reset), on a free port.
     pub fn bottles_web(url: &str) -> Self {
-        let mut child = Command::new(crate::env_path(
+        Self::bottles_web_with(url, &[])
+    }
+
+    /// The release bottles-web on `url`, with the environment variables `vars` (and no
+    /// `OTEL_*` endpoint but theirs).
+    pub fn bottles_web_with(url: &str, vars: &[(&str, &str)]) -> Self {
+        let binary = crate::env_path(
             "BOTTLES_BENCH_WEB_BIN",
             "it builds bottles-web in release mode",
-        ))
-        .args(["--listen", "127.0.0.1:0"])
-        .env("DATABASE_URL", url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bottles-web");
+        );
+        Self::bottles_web_binary(binary, url, vars)
+    }
+
+    /// A bottles-web binary of one's choosing (a build from before a change, say), as
+    /// [`Server::bottles_web_with`] runs the release one.
+    pub fn bottles_web_binary(binary: PathBuf, url: &str, vars: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(binary);
+        command
+            .args(["--listen", "127.0.0.1:0"])
+            .env("DATABASE_URL", url)
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .envs(vars.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("start bottles-web");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let address = lines
             .find_map(|line| {

@@ -164,8 +164,9 @@ pub fn say(line: &str) {
 }
 
 /// Stderr whose write errors are dropped: tracing-subscriber reports a failed write on stderr
-/// with `eprintln!`, which panics when stderr itself is what failed.
-struct StderrOrNothing;
+/// with `eprintln!`, which panics when stderr itself is what failed. For a log layer's
+/// `with_writer(|| StderrOrNothing)`.
+pub struct StderrOrNothing;
 
 impl Write for StderrOrNothing {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {

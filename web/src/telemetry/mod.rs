@@ -6,7 +6,9 @@
 
 pub mod metrics;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+
+use bottles::cli::StderrOrNothing;
 
 use bottles_otlp::{Service, Traces};
 use tracing_subscriber::filter::{EnvFilter, filter_fn};
@@ -81,19 +83,4 @@ pub fn init(
         .try_init()
         .map_err(|err| format!("could not install the log: {err}"))?;
     Ok(Telemetry { traces })
-}
-
-/// Stderr whose write errors are dropped: a closed stderr is not worth a panic.
-struct StderrOrNothing;
-
-impl Write for StderrOrNothing {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let _ = std::io::stderr().write_all(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        let _ = std::io::stderr().flush();
-        Ok(())
-    }
 }
