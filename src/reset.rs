@@ -1,7 +1,7 @@
 //! `reset`: drop what `schema.sql` declares and create it again, atomically, at the latest
 //! migration.
 
-use bottles_core::migrate::{forget_history, record_all_applied, teardown};
+use bottles_core::migrate::{forget_history, record_all_applied, refuse_newer, teardown};
 use serde::Serialize;
 use tokio_postgres::error::SqlState;
 
@@ -23,7 +23,7 @@ pub struct ResetReport {
 /// Drops every table, view, sequence and enum type of `schema.sql` that exists and runs
 /// `schema.sql`, in one transaction, with every file of `migrations/` recorded as applied in
 /// `bottles_migrations`: on any failure the old objects, their rows and the old history are
-/// still there. Safe to run any number of times; objects `schema.sql` does not declare are
+/// still there. A database at a migration this binary lacks (a newer binary's) is refused. Safe to run any number of times; objects `schema.sql` does not declare are
 /// left alone (and one that depends on a dropped object makes the reset fail, changing
 /// nothing).
 pub async fn reset(client: &mut Client) -> Result<ResetReport> {
@@ -43,6 +43,7 @@ async fn reset_with(client: &mut Client, schema: &str, record: bool) -> Result<R
     let declared = expected_schema();
     let set = migrations().map_err(bottles_core::Error::from)?;
     let transaction = client.transaction().await.map_err(failed("reset"))?;
+    refuse_newer(&transaction, set).await?;
     transaction
         .batch_execute(&teardown(declared))
         .await

@@ -207,6 +207,28 @@ async fn a_changed_or_unknown_history_is_refused_in_one_line_changing_nothing() 
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn reset_refuses_a_database_at_a_newer_binarys_migration_changing_nothing() {
+    let test = TestDb::seeded().await;
+    let url = Some(test.url.as_str());
+    let client = test.client().await;
+    let newer = "CREATE TYPE mood AS ENUM ('cheerful'); \
+                 INSERT INTO bottles_migrations VALUES (999, 'add_mood', 'x', 'done', now(), 1)";
+    client.batch_execute(newer).await.unwrap();
+    let refused = bottles(url, &["reset"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert_one_line_error(&err, "a refused reset");
+    assert!(
+        err.contains("the database has migration 0999_add_mood, which this binary does not have"),
+        "{err}"
+    );
+    assert_eq!(test.counts().await, (3, 100), "the rows are all there");
+    let recorded = "SELECT count(*) FROM bottles_migrations WHERE version = 999";
+    let still: i64 = client.query_one(recorded, &[]).await.unwrap().get(0);
+    assert_eq!(still, 1, "the history is untouched");
+}
+
 /// What `cargo xtask migrations --check` checks, in `cargo test` as `codegen` checks codegen/:
 /// `migrations/` replayed give exactly `schema.sql`'s schema, and `migrations/schema.json` (what
 /// `bottles migrate check` compares with) is that schema.
@@ -290,4 +312,18 @@ fn assert_refused_saying_what_differs(found: &xtask::migrations::Replayed) {
          migration by hand, then run `cargo xtask migrations snapshot` (`migrations new` cannot \
          plan it)"
     );
+}
+
+#[test]
+fn json_is_refused_by_migrate_whose_output_is_text() {
+    for args in [&["--json", "migrate"][..], &["migrate", "status", "--json"]] {
+        let output = bottles(Some("postgres://nobody@127.0.0.1:1/none"), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = stderr(&output);
+        assert_one_line_error(&err, "--json on migrate");
+        assert!(
+            err.contains("--json is not supported by bottles migrate"),
+            "{err}"
+        );
+    }
 }

@@ -71,6 +71,7 @@ struct Args {
         long,
         value_name = "FORMAT",
         env = "BOTTLES_LOG_FORMAT",
+        hide_env_values = true,
         default_value = "text"
     )]
     log_format: LogFormat,

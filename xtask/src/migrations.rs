@@ -193,7 +193,9 @@ fn new(name: &str, allow_destructive: bool) -> Result<String, String> {
     let version = found.set.latest().map_or(1, |latest| latest.version + 1);
     let path = migrations_dir().join(format!("{version:04}_{name}.sql"));
     std::fs::write(&path, planned.render()).map_err(|err| format!("{}: {err}", path.display()))?;
-    Ok(path.display().to_string())
+    // As `cargo xtask codegen` names what it wrote: from the repository's root.
+    let shown = path.strip_prefix(crate::repo_root()).unwrap_or(&path);
+    Ok(shown.display().to_string())
 }
 
 #[cfg(test)]

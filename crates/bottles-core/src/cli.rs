@@ -31,7 +31,7 @@ pub struct DatabaseArgs {
     )]
     pub database_url: Option<String>,
 
-    /// A read replica: the query steps and every GET read there, writes stay on the primary (repeat for more; DATABASE_REPLICA_URLS takes a comma-separated list)
+    /// A read replica: reads go there (bottles' query steps, bottles-web's GETs), writes stay on the primary (repeat for more; DATABASE_REPLICA_URLS takes a comma-separated list)
     #[arg(
         long = "replica-url",
         env = "DATABASE_REPLICA_URLS",

@@ -25,7 +25,7 @@ pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseArgs,
 
-    /// Print results as JSON on stdout instead of text
+    /// Print results as JSON on stdout instead of text (not for migrate)
     #[arg(long, global = true, help_heading = "Output")]
     pub json: bool,
 

@@ -102,6 +102,14 @@ fn usage_of() -> &'static str {
 /// Opens the database, runs the chosen steps and returns what to print, or the error's line.
 async fn run(mut cli: Cli) -> Result<String, Failed> {
     let command = cli.command.take().unwrap_or_else(Command::notebook);
+    if matches!(command, Command::Migrate(_)) && cli.json {
+        return Err(Failed {
+            message: "--json is not supported by bottles migrate, whose output is text (see \
+                      `bottles migrate --help`)"
+                .into(),
+            code: 2,
+        });
+    }
     if matches!(command, Command::Migrate(_)) {
         // A migration runs as long as it needs: cut half-way, a no-transaction file is left
         // half-applied (and CREATE INDEX CONCURRENTLY leaves an INVALID index).

@@ -115,6 +115,26 @@ pub(super) async fn record_applied<'a>(
     Ok(())
 }
 
+/// Refuses, in `tx` and changing nothing, a database whose history holds a migration `set`
+/// lacks (a newer binary's): recreating `schema.sql` over it would leave that migration's
+/// objects behind and record an older version.
+pub async fn refuse_newer(tx: &Transaction<'_>, set: &MigrationSet) -> Result<()> {
+    let exists = tx.query_one(sql("exists"), &[]).await;
+    if !exists
+        .and_then(|row| row.try_get::<_, bool>(0))
+        .map_err(step)?
+    {
+        return Ok(());
+    }
+    for row in tx.query(sql("history"), &[]).await.map_err(step)? {
+        let Recorded { version, name, .. } = recorded(&row)?;
+        if set.get(version).is_none() {
+            return Err(MigrateError::UnknownVersion { version, name }.into());
+        }
+    }
+    Ok(())
+}
+
 /// Drops `bottles_migrations` in `tx`: for a schema that is not what the files produce, so
 /// that `bottles migrate` refuses to start from it rather than trusting a wrong history.
 pub async fn forget_history(tx: &Transaction<'_>) -> Result<()> {

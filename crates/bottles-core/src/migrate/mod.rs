@@ -23,7 +23,7 @@ pub use bottles_schema::{Catalog, Difference, Unsupported, teardown};
 pub use drift::{Checked, check, live_schema};
 pub use error::{MigrateError, StoppedAt};
 pub use files::{Migration, MigrationSet, NO_TRANSACTION_HEADER};
-pub use history::{Recorded, forget_history, record_all_applied};
+pub use history::{Recorded, forget_history, record_all_applied, refuse_newer};
 pub use resolve::{Resolution, resolve};
 
 /// What [`migrate_with_progress`] (and [`resolve`]) report as they go.
